@@ -1,0 +1,119 @@
+"""The hook contract between guidepath's kernel and its plugins.
+
+This module is the single source of truth: every hook is documented here and in a
+section of ``docs/plugins.md`` (a test fails when one is missing). Hooks are grouped
+by when they are called. Unless a hook says otherwise it is called **for one
+tenant** and reaches only the plugins enabled for that tenant; a plugin that raises
+is logged with its name and skipped, so it cannot take the request or the event
+pipeline down.
+
+Implement a hook with ``@hookimpl`` from :mod:`guidepath.core.plugins`; your
+function may take any subset of the arguments listed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .plugins.markers import _hookspec as hookspec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Blueprint, Flask
+
+    from .events.envelope import Event
+    from .events.registry import EventType
+    from .tenancy.directory import Tenant
+
+
+# ---------------------------------------------------------------------------
+# Start-up: called once per application, for every installed plugin
+# (enabled or not for any tenant), in registration order reversed.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_routes() -> list[Blueprint]:
+    """Return Flask blueprints to mount on the application.
+
+    Called once at start-up. Routes are registered for all tenants; a request to
+    a route of a plugin that is disabled for the request's tenant answers 404, so
+    your view code never runs for such a tenant.
+    """
+
+
+@hookspec
+def register_event_types() -> list[EventType]:
+    """Return the event types this plugin emits, each with its JSON Schema.
+
+    Called once at start-up. Names must be unique across all plugins (a duplicate
+    stops start-up with both plugins named). Emitted events are validated against
+    the schema; the types appear in ``GET /api/v1/events/types``.
+    """
+
+
+@hookspec
+def register_cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``guidepath`` command line.
+
+    Called once when the CLI starts. Add a ``click`` command or group to ``cli``.
+    """
+
+
+@hookspec
+def app_started(app: Flask) -> None:
+    """The web application has been built; called once per app instance.
+
+    Use it to read configuration or warm caches. Do not start threads that outlive
+    the app; the kernel owns the background workers.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Tenant lifecycle: called for one tenant.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def tenant_created(tenant: Tenant) -> None:
+    """A tenant was provisioned (its schema, role, key and files exist).
+
+    Called for the plugins enabled by default. Seed per-tenant data here.
+    """
+
+
+@hookspec
+def plugin_settings_changed(
+    tenant: Tenant, plugin_name: str, enabled: bool, settings: dict[str, Any]
+) -> None:
+    """An admin enabled, disabled or configured a plugin for ``tenant``.
+
+    Called after the change is committed and already validated against the
+    plugin's settings schema. Called for every plugin enabled for the tenant after
+    the change, plus the plugin that was just disabled.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Support sessions and events: called for one tenant.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def session_capabilities(tenant: Tenant, session: dict[str, Any]) -> list[str]:
+    """Return the capabilities this plugin adds to a support session.
+
+    Called when a session is shown to an agent. Return a list of short names such
+    as ``["remote_control"]``; the agent UI offers a button for each. The results
+    of all enabled plugins are merged, duplicates removed, order kept.
+    """
+
+
+@hookspec
+def handle_event(tenant: Tenant, event: Event) -> None:
+    """An event of ``tenant`` was published on the bus.
+
+    Called by the kernel's event dispatcher, at least once per event (use
+    ``event.id`` to de-duplicate). An exception is logged with the plugin name and
+    the event is retried later; it never blocks other plugins.
+    """
