@@ -13,14 +13,16 @@ without meaning to.
 
 from __future__ import annotations
 
-from .aead import DecryptionError, new_key, open_sealed, seal
+from .aead import DecryptionError, check_key, new_key, open_sealed, seal
 from .kdf import hkdf_sha256
 from .keys import MasterKey
 from .passwords import (
     DEFAULT_PARAMS,
     Argon2Params,
+    default_params,
     hash_password,
     needs_rehash,
+    set_default_params,
     verify_password,
 )
 from .tokens import constant_time_equals, hash_token, new_token
@@ -30,7 +32,9 @@ __all__ = [
     "DEFAULT_PARAMS",
     "DecryptionError",
     "MasterKey",
+    "check_key",
     "constant_time_equals",
+    "default_params",
     "hash_password",
     "hash_token",
     "hkdf_sha256",
@@ -39,5 +43,6 @@ __all__ = [
     "new_token",
     "open_sealed",
     "seal",
+    "set_default_params",
     "verify_password",
 ]
