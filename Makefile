@@ -1,0 +1,46 @@
+# guidepath — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+PORT   ?= 8000
+QUICK  ?=
+
+.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start the app in embedded mode (SQLite, in-process cache and bus) with demo data.
+run: install
+	$(VENV)/bin/guidepath run --demo --port $(PORT)
+
+services:
+	bash .ci/services
+
+## Python and JS suites against real PostgreSQL, Redis and a Kafka-protocol broker.
+test: install services test-python test-js
+
+test-python:
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-js:
+	@if [ -f sdk_js/package.json ]; then cd sdk_js && npm ci --no-audit --no-fund && npm test; \
+	else echo "no JS suite yet (sdk_js/package.json absent)"; fi
+
+bench-web: install services
+	QUICK=$(QUICK) $(PY) benchmarks/web/bench_web.py
+
+bench-tenancy: install services
+	QUICK=$(QUICK) $(PY) benchmarks/tenancy/bench_tenancy.py
+
+bench-events: install services
+	QUICK=$(QUICK) $(PY) benchmarks/events/bench_outbox.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,75 @@
+"""API keys for machine clients: shown once, stored as a hash, revocable.
+
+A key is ``gpk_<random>``; its first characters are kept in clear as a prefix so
+admins can tell keys apart in a list without the key being recoverable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..crypto.tokens import hash_token, new_token
+from .errors import NotFound
+from .ids import new_id
+from .records import DEFAULT_PAGE, Page, decode_cursor, encode_cursor, row_dict, utcnow
+from .tables import api_keys
+from .validation import validate
+
+FIELDS = ["id", "name", "prefix", "role", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+API_KEY_CREATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "role": {"enum": ["agent", "admin"]},
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+
+
+def create(conn: Connection, data: Any, *, created_by: str | None) -> dict[str, Any]:
+    validate(API_KEY_CREATE_SCHEMA, data)
+    key = new_token("gpk")
+    key_id = new_id("key")
+    conn.execute(api_keys.insert().values(
+        id=key_id, name=data["name"], key_hash=hash_token(key), prefix=key[:10],
+        role=data.get("role", "agent"), created_by=created_by, created_at=utcnow(),
+    ))
+    return {**get(conn, key_id), "key": key}
+
+
+def get(conn: Connection, key_id: str) -> dict[str, Any]:
+    row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+    if row is None:
+        raise NotFound(f"API key {key_id!r} not found", field="id")
+    return row_dict(row, FIELDS)
+
+
+def list_keys(conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
+    query = select(api_keys).order_by(api_keys.c.id).limit(limit + 1)
+    if cursor:
+        query = query.where(api_keys.c.id > decode_cursor(cursor))
+    rows = conn.execute(query).all()
+    items = [row_dict(r, FIELDS) for r in rows[:limit]]
+    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+
+
+def revoke(conn: Connection, key_id: str) -> dict[str, Any]:
+    get(conn, key_id)
+    conn.execute(api_keys.update().where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                 .values(revoked_at=utcnow()))
+    return get(conn, key_id)
+
+
+def authenticate(conn: Connection, key: str) -> dict[str, Any] | None:
+    """The key's principal, or None. Keys of other tenants are simply not here."""
+    row = conn.execute(
+        select(api_keys.c.id, api_keys.c.role, api_keys.c.revoked_at)
+        .where(api_keys.c.key_hash == hash_token(key))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return {"id": row.id, "role": row.role, "kind": "api_key"}

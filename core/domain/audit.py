@@ -1,0 +1,27 @@
+"""The audit log of admin actions: who did what to which object, and when.
+
+Written in the same transaction as the change it describes, so the log and the
+data can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from .records import iso, utcnow
+from .tables import audit_log
+
+
+def record(conn: Connection, actor: str | None, action: str, target: str | None = None,
+           details: dict[str, Any] | None = None) -> None:
+    conn.execute(audit_log.insert().values(
+        at=utcnow(), actor=actor, action=action, target=target, details=details or {},
+    ))
+
+
+def recent(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    rows = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)).all()
+    return [{"seq": r.seq, "at": iso(r.at), "actor": r.actor, "action": r.action,
+             "target": r.target, "details": r.details} for r in rows]

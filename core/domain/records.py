@@ -1,0 +1,169 @@
+"""Generic CRUD over one tenant table, driven by JSON Schemas.
+
+Customers, devices and the like differ only in their fields; this keeps their
+modules to a schema and a few lines, with one well-tested implementation of
+validation, keyset pagination and partial updates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import Connection, Table, select
+
+from .errors import Invalid, NotFound
+from .ids import new_id
+from .validation import validate
+
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("cursor is not one this API returned", field="cursor") from None
+
+
+def page_limit(raw: Any) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_PAGE
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise Invalid("limit must be an integer", field="limit") from None
+    if not 1 <= value <= MAX_PAGE:
+        raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    return value
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "next": self.next}
+
+
+def row_dict(row: Any, fields: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(row, name)
+        out[name] = iso(value) if isinstance(value, datetime) else value
+    return out
+
+
+@dataclass
+class Resource:
+    """CRUD for one table. ``schema`` describes the writable fields."""
+
+    table: Table
+    prefix: str
+    schema: dict[str, Any]
+    name: str
+    #: Called with (conn, record) after create/update, inside the transaction.
+    on_change: list[Callable[[Connection, str, dict[str, Any]], None]] = field(default_factory=list)
+    #: Fields that name another object: {field: table}; checked before writing so
+    #: a dangling id is a clear 422, not a database integrity error.
+    refs: dict[str, Table] = field(default_factory=dict)
+
+    def _check_refs(self, conn: Connection, values: dict[str, Any]) -> None:
+        for name, table in self.refs.items():
+            value = values.get(name)
+            if value is not None and conn.execute(
+                select(table.c.id).where(table.c.id == value)
+            ).first() is None:
+                raise Invalid(f"{name.removesuffix('_id')} {value!r} does not exist", field=name)
+
+    @property
+    def writable(self) -> list[str]:
+        return list(self.schema["properties"])
+
+    @property
+    def fields(self) -> list[str]:
+        return ["id", *self.writable, "created_at", "updated_at"]
+
+    def create_schema(self) -> dict[str, Any]:
+        return {**self.schema, "additionalProperties": False}
+
+    def patch_schema(self) -> dict[str, Any]:
+        return {"type": "object", "properties": self.schema["properties"], "additionalProperties": False}
+
+    def list(self, conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None,
+             where: list[Any] | None = None) -> Page:
+        query = select(self.table).order_by(self.table.c.id).limit(limit + 1)
+        for clause in where or []:
+            query = query.where(clause)
+        if cursor:
+            query = query.where(self.table.c.id > decode_cursor(cursor))
+        rows = conn.execute(query).all()
+        items = [row_dict(r, self.fields) for r in rows[:limit]]
+        return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+
+    def get(self, conn: Connection, record_id: str) -> dict[str, Any]:
+        row = conn.execute(select(self.table).where(self.table.c.id == record_id)).first()
+        if row is None:
+            raise NotFound(f"{self.name} {record_id!r} not found", field="id")
+        return row_dict(row, self.fields)
+
+    def create(self, conn: Connection, data: Any) -> dict[str, Any]:
+        validate(self.create_schema(), data)
+        now = utcnow()
+        values = {k: data.get(k) for k in self.writable if k in data}
+        self._check_refs(conn, values)
+        record_id = new_id(self.prefix)
+        conn.execute(self.table.insert().values(id=record_id, created_at=now, updated_at=now, **values))
+        record = self.get(conn, record_id)
+        for hook in self.on_change:
+            hook(conn, "created", record)
+        return record
+
+    def replace(self, conn: Connection, record_id: str, data: Any) -> dict[str, Any]:
+        validate(self.create_schema(), data)
+        # PUT replaces the whole object: absent fields are cleared (to {} for the
+        # non-nullable JSON fields such as a device's ``extra``).
+        full = {k: data.get(k, None if self.table.c[k].nullable else {}) for k in self.writable}
+        return self._update(conn, record_id, full)
+
+    def patch(self, conn: Connection, record_id: str, data: Any) -> dict[str, Any]:
+        validate(self.patch_schema(), data)
+        return self._update(conn, record_id, dict(data))
+
+    def delete(self, conn: Connection, record_id: str) -> None:
+        result = conn.execute(self.table.delete().where(self.table.c.id == record_id))
+        if result.rowcount == 0:
+            raise NotFound(f"{self.name} {record_id!r} not found", field="id")
+
+    def _update(self, conn: Connection, record_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        self.get(conn, record_id)
+        self._check_refs(conn, values)
+        conn.execute(
+            self.table.update().where(self.table.c.id == record_id).values(updated_at=utcnow(), **values)
+        )
+        record = self.get(conn, record_id)
+        for hook in self.on_change:
+            hook(conn, "updated", record)
+        return record

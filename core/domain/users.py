@@ -1,0 +1,158 @@
+"""Users (agents and admins), passwords and lockout after repeated failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ..crypto.passwords import hash_password, needs_rehash, verify_password
+from .errors import Conflict, DomainError, Invalid, Locked, NotFound, Unauthorized
+from .ids import new_id
+from .records import DEFAULT_PAGE, Page, decode_cursor, encode_cursor, row_dict, utcnow
+from .tables import users
+from .validation import validate
+
+ROLES = ("agent", "admin")
+PUBLIC_FIELDS = ["id", "email", "name", "role", "disabled", "created_at", "updated_at"]
+
+_PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024}
+
+USER_CREATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "email": {"type": "string", "format": "email", "maxLength": 254, "pattern": "@"},
+        "name": {"type": "string", "maxLength": 200},
+        "role": {"enum": list(ROLES)},
+        "password": _PASSWORD,
+        "disabled": {"type": "boolean"},
+    },
+    "required": ["email", "role", "password"],
+    "additionalProperties": False,
+}
+
+USER_PATCH_SCHEMA = {
+    "type": "object",
+    "properties": {k: v for k, v in USER_CREATE_SCHEMA["properties"].items() if k != "email"},
+    "additionalProperties": False,
+}
+
+# A fixed dummy hash so that "no such user" costs as much as "wrong password"
+# and login timing does not reveal which emails exist.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("guidepath-timing-equaliser")
+    return _DUMMY_HASH
+
+
+def public(row: Any) -> dict[str, Any]:
+    return row_dict(row, PUBLIC_FIELDS)
+
+
+def create(conn: Connection, data: Any) -> dict[str, Any]:
+    validate(USER_CREATE_SCHEMA, data)
+    email = data["email"].strip().lower()
+    if conn.execute(select(users.c.id).where(users.c.email == email)).first():
+        raise Conflict(f"a user with email {email!r} already exists", field="email")
+    now = utcnow()
+    user_id = new_id("usr")
+    conn.execute(users.insert().values(
+        id=user_id, email=email, name=data.get("name", ""), role=data["role"],
+        password_hash=hash_password(data["password"]), disabled=data.get("disabled", False),
+        failed_logins=0, created_at=now, updated_at=now,
+    ))
+    return get(conn, user_id)
+
+
+def get(conn: Connection, user_id: str) -> dict[str, Any]:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None:
+        raise NotFound(f"user {user_id!r} not found", field="id")
+    return public(row)
+
+
+def list_users(conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
+    query = select(users).order_by(users.c.id).limit(limit + 1)
+    if cursor:
+        query = query.where(users.c.id > decode_cursor(cursor))
+    rows = conn.execute(query).all()
+    items = [public(r) for r in rows[:limit]]
+    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+
+
+def update(conn: Connection, user_id: str, data: Any, *, full: bool = False) -> dict[str, Any]:
+    schema = USER_CREATE_SCHEMA if full else USER_PATCH_SCHEMA
+    validate(schema, data)
+    current = get(conn, user_id)
+    values: dict[str, Any] = {}
+    for key in ("name", "role", "disabled"):
+        if key in data:
+            values[key] = data[key]
+    if full and data["email"].strip().lower() != current["email"]:
+        raise Invalid("email cannot be changed; create a new user instead", field="email")
+    if "password" in data:
+        values["password_hash"] = hash_password(data["password"])
+        values["failed_logins"] = 0
+        values["locked_until"] = None
+    if current["role"] == "admin" and (values.get("role") == "agent" or values.get("disabled")):
+        _refuse_last_admin(conn, user_id)
+    conn.execute(users.update().where(users.c.id == user_id).values(updated_at=utcnow(), **values))
+    return get(conn, user_id)
+
+
+def delete(conn: Connection, user_id: str) -> None:
+    if get(conn, user_id)["role"] == "admin":
+        _refuse_last_admin(conn, user_id)
+    conn.execute(users.delete().where(users.c.id == user_id))
+
+
+def _refuse_last_admin(conn: Connection, user_id: str) -> None:
+    admins = conn.execute(
+        select(func.count()).select_from(users).where(
+            users.c.role == "admin", users.c.disabled.is_(False), users.c.id != user_id
+        )
+    ).scalar_one()
+    if admins == 0:
+        raise Conflict("this is the tenant's last active admin; promote another user first", field="role")
+
+
+def check_login(
+    conn: Connection, email: Any, password: Any, *, max_failures: int = 5, lockout_seconds: int = 900
+) -> dict[str, Any] | DomainError:
+    """Check a login; lock the account for a while after ``max_failures`` misses.
+
+    Returns the user, or the error to raise *after* the caller commits: the
+    failure counter written here must survive the failed login. The error never
+    says whether the email exists.
+    """
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise Invalid("email and password must be strings", field="email" if not isinstance(email, str) else "password")
+    row = conn.execute(select(users).where(users.c.email == email.strip().lower())).first()
+    now = utcnow()
+    if row is None:
+        verify_password(password, _dummy_hash())
+        return Unauthorized("wrong email or password")
+    locked_until = row.locked_until
+    if locked_until is not None and locked_until.tzinfo is None:
+        locked_until = locked_until.replace(tzinfo=now.tzinfo)
+    if locked_until is not None and locked_until > now:
+        return Locked(
+            "too many failed logins; try again later or ask an admin to reset your password"
+        )
+    if not verify_password(password, row.password_hash) or row.disabled:
+        failures = row.failed_logins + 1
+        values: dict[str, Any] = {"failed_logins": failures}
+        if failures >= max_failures:
+            values = {"failed_logins": 0, "locked_until": now + timedelta(seconds=lockout_seconds)}
+        conn.execute(users.update().where(users.c.id == row.id).values(**values))
+        return Unauthorized("wrong email or password")
+    values = {"failed_logins": 0, "locked_until": None}
+    if needs_rehash(row.password_hash):
+        values["password_hash"] = hash_password(password)
+    conn.execute(users.update().where(users.c.id == row.id).values(**values))
+    return public(row)

@@ -1,0 +1,110 @@
+"""The kernel's background event workers.
+
+* The **publisher** drains tenants' outboxes to the bus. A transaction that emitted
+  events nudges it with the tenant id, so events leave within milliseconds; a slow
+  sweep over all tenants catches anything left behind (a crash between commit and
+  nudge, or events that waited out a broker outage).
+* The **dispatcher** consumes every tenant's topics in one consumer group and, for
+  each event, calls ``handle_event`` on the plugins enabled for that tenant, then
+  fans the event out to the tenant's agents' WebSockets on every app node.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from .envelope import Event
+from .publisher import OutboxPublisher
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..kernel import Kernel
+
+log = logging.getLogger("guidepath.events")
+
+ALL_TENANTS_PATTERN = r"^gp\.t[0-9a-f]{16}\..*"
+DISPATCH_GROUP = "guidepath-dispatch"
+
+
+class EventWorkers:
+    def __init__(self, kernel: Kernel, *, sweep_interval: float = 15.0, retry_interval: float = 1.0) -> None:
+        self.kernel = kernel
+        self.sweep_interval = sweep_interval
+        self.retry_interval = retry_interval
+        self._publisher = OutboxPublisher(kernel.bus)
+        self._nudges: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run_publisher, name="guidepath-outbox", daemon=True)
+        self._subscription = None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._subscription = self.kernel.bus.subscribe(ALL_TENANTS_PATTERN, DISPATCH_GROUP, self._dispatch)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._nudges.put("")
+        self._thread.join(timeout=10)
+        if self._subscription is not None:
+            self._subscription.close()
+
+    def nudge(self, tenant_id: str) -> None:
+        self._nudges.put(tenant_id)
+
+    # -- publisher --------------------------------------------------------------
+
+    def _drain(self, tenant_id: str) -> bool:
+        """True if the tenant's outbox is empty afterwards (as far as we know)."""
+        try:
+            engine = self.kernel.tenant_engine(tenant_id)
+            while True:
+                published = self._publisher.drain(engine, tenant_id)
+                if published == 0:
+                    break
+            with engine.connect() as conn:
+                from .outbox import pending
+
+                return not pending(conn, 1)
+        except Exception:  # noqa: BLE001 - keep the worker alive; retried later
+            log.exception("outbox drain failed", extra={"tenant_id": tenant_id})
+            return False
+
+    def _run_publisher(self) -> None:
+        retry: set[str] = set()
+        next_sweep = time.monotonic() + self.sweep_interval
+        while not self._stop.is_set():
+            timeout = self.retry_interval if retry else max(0.0, next_sweep - time.monotonic())
+            try:
+                tenant_id = self._nudges.get(timeout=timeout)
+                batch = {tenant_id} if tenant_id else set()
+            except queue.Empty:
+                batch = set()
+            while True:  # coalesce a burst of nudges
+                try:
+                    batch.add(self._nudges.get_nowait())
+                except queue.Empty:
+                    break
+            batch.discard("")
+            if self._stop.is_set():
+                return
+            batch |= retry
+            retry = set()
+            if time.monotonic() >= next_sweep:
+                batch |= {t.id for t in self.kernel.directory.list() if t.active}
+                next_sweep = time.monotonic() + self.sweep_interval
+            for tenant_id in batch:
+                if not self._drain(tenant_id):
+                    retry.add(tenant_id)
+
+    # -- dispatcher -------------------------------------------------------------
+
+    def _dispatch(self, event: Event) -> None:
+        tenant = self.kernel.directory.get(event.tenant_id)
+        if tenant is None or not tenant.active:
+            return
+        ctx = self.kernel.context(tenant)
+        self.kernel.fanout.publish(tenant.id, {"type": "event", "event": event.to_dict()})
+        ctx.hooks.handle_event(tenant, event)

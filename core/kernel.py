@@ -1,0 +1,207 @@
+"""The kernel: one object that owns every backend connection of a process.
+
+The web app, the CLI and background workers each build one :class:`Kernel` from a
+:class:`~guidepath.core.config.Config`. It owns the plugin manager (never a module
+global), the global database, the per-tenant engine pool, the cache, the file
+store, the event bus and the fan-out, and closes them all in :meth:`close`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from .cache import CacheFactory
+from .config import Config, ConfigError
+from .crypto import MasterKey
+from .db import migrate
+from .db.engines import make_engine
+from .db.tenant_pools import TenantEnginePool
+from .domain import plugin_settings
+from .events import Event, EventTypeRegistry, KERNEL_EVENT_TYPES, MemoryBus, outbox
+from .events.bus import Bus
+from .files import FileStore
+from .plugins import PluginManager
+from .realtime import Fanout, MemoryFanout
+from .tenancy.directory import EMBEDDED_CONTAINER_URL, Tenant, TenantDirectory
+from .tenancy.storage import PostgresTenantStorage, SqliteTenantStorage, TenantStorage
+from .tenancy.context import TenantContext
+
+log = logging.getLogger("guidepath.kernel")
+
+PLUGIN_STATE_TTL = 2.0
+
+
+class Kernel:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        plugins: PluginManager | None = None,
+        load_entrypoints: bool = True,
+        skip_plugins: tuple[str, ...] = (),
+    ) -> None:
+        config.validate()
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        if config.master_key:
+            self.master_key = MasterKey.from_base64(config.master_key)
+        elif config.embedded:
+            self.master_key = MasterKey.load_or_create(config.master_key_path)
+        else:  # validate() already refused this; keep the type checker honest
+            raise ConfigError("GUIDEPATH_MASTER_KEY is required outside embedded mode")
+
+        self.plugins = plugins or PluginManager()
+        if load_entrypoints:
+            self.plugins.load_entrypoints(skip=skip_plugins)
+
+        self.global_engine: Engine = make_engine(config.global_database_url)
+        self.directory = TenantDirectory(self.global_engine)
+        self.pools = TenantEnginePool(
+            self._tenant_url,
+            max_connections=config.tenant_pool_max_connections,
+            per_tenant=config.tenant_pool_size,
+        )
+        self.files = FileStore(config.files_dir)
+        self.caches = CacheFactory(
+            redis_url=config.redis_url,
+            password_for=lambda tid: self.master_key.derive_password("redis", tid),
+            use_acl=config.redis_acl,
+        )
+        self.bus: Bus = self._make_bus()
+        self.fanout: Fanout = self._make_fanout()
+        self.event_types = EventTypeRegistry()
+        for event_type in KERNEL_EVENT_TYPES:
+            self.event_types.register(event_type)
+        for _plugin, event_type in self.plugins.all.register_event_types():
+            self.event_types.register(event_type)
+
+        self._container_urls: dict[str, str] = {}
+        self._plugin_states: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._publisher = None  # started by start_workers()
+
+    # -- construction helpers -------------------------------------------------
+
+    def _make_bus(self) -> Bus:
+        if self.config.kafka_bootstrap:
+            from .events import KafkaBus
+
+            return KafkaBus(self.config.kafka_bootstrap)
+        return MemoryBus()
+
+    def _make_fanout(self) -> Fanout:
+        if self.config.redis_url:
+            from .realtime import RedisFanout
+
+            return RedisFanout(self.config.redis_url)
+        return MemoryFanout()
+
+    # -- schema ---------------------------------------------------------------
+
+    def upgrade_global(self) -> bool:
+        from .tenancy.storage import harden_global_database
+
+        with self.global_engine.begin() as conn:
+            changed = migrate.upgrade("global", conn)
+        if self.config.embedded:
+            self.directory.add_container(EMBEDDED_CONTAINER_URL)
+        else:
+            harden_global_database(self.config.global_database_url)
+        return changed
+
+    def global_schema_current(self) -> bool:
+        with self.global_engine.connect() as conn:
+            return migrate.current(conn) == migrate.head("global")
+
+    # -- tenants --------------------------------------------------------------
+
+    def storage_for_container(self, container_url: str) -> TenantStorage:
+        if container_url == EMBEDDED_CONTAINER_URL:
+            return SqliteTenantStorage(self.config.tenants_dir)
+        return PostgresTenantStorage(
+            container_url, lambda tid: self.master_key.derive_password("postgres", tid)
+        )
+
+    def storage_for(self, tenant: Tenant) -> TenantStorage:
+        return self.storage_for_container(self._container_url(tenant.container_id))
+
+    def _container_url(self, container_id: str) -> str:
+        url = self._container_urls.get(container_id)
+        if url is None:
+            url = self.directory.container(container_id).url
+            self._container_urls[container_id] = url
+        return url
+
+    def _tenant_url(self, tenant_id: str) -> str:
+        tenant = self.directory.get(tenant_id)
+        if tenant is None:
+            raise LookupError(f"unknown tenant {tenant_id!r}")
+        return self.storage_for(tenant).tenant_url(tenant_id)
+
+    def tenant_engine(self, tenant_id: str) -> Engine:
+        return self.pools.engine(tenant_id)
+
+    def context(self, tenant: Tenant) -> TenantContext:
+        return TenantContext(self, tenant)
+
+    def data_key(self, tenant: Tenant) -> bytes:
+        if tenant.wrapped_key is None:
+            raise LookupError(f"tenant {tenant.slug!r} has no data key (it was deleted)")
+        return self.master_key.unwrap(tenant.wrapped_key, tenant.id)
+
+    # -- plugins per tenant ---------------------------------------------------
+
+    def plugin_states(self, ctx: TenantContext) -> dict[str, Any]:
+        now = time.monotonic()
+        cached = self._plugin_states.get(ctx.id)
+        if cached and cached[0] > now:
+            return cached[1]
+        with ctx.engine.connect() as conn:
+            rows = plugin_settings.stored(conn)
+        states = {s.name: s for s in plugin_settings.resolve(self.plugins.infos(), rows)}
+        self._plugin_states[ctx.id] = (now + PLUGIN_STATE_TTL, states)
+        return states
+
+    def forget_plugin_states(self, tenant_id: str) -> None:
+        self._plugin_states.pop(tenant_id, None)
+
+    # -- events ---------------------------------------------------------------
+
+    def emit(self, conn: Connection, tenant_id: str, event_type: str, data: dict[str, Any]) -> Event:
+        """Validate and append an event to the tenant's outbox (caller's transaction)."""
+        self.event_types.validate(event_type, data)
+        version = self.event_types.get(event_type).version
+        event = Event.new(tenant_id, event_type, data, schema_version=version)
+        outbox.append(conn, event)
+        return event
+
+    def nudge_publisher(self, tenant_id: str) -> None:
+        if self._publisher is not None:
+            self._publisher.nudge(tenant_id)
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def start_workers(self) -> None:
+        """Start the outbox publisher and the event dispatcher (idempotent)."""
+        from .events.dispatch import EventWorkers
+
+        with self._lock:
+            if self._publisher is None:
+                self._publisher = EventWorkers(self)
+                self._publisher.start()
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.stop()
+            self._publisher = None
+        for closer in (self.fanout.close, self.bus.close, self.caches.close, self.pools.close,
+                       self.global_engine.dispose):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - close everything even if one fails
+                log.exception("error while closing %s", closer)

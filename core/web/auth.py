@@ -1,0 +1,80 @@
+"""Who is calling: a browser with a session cookie, or a machine with an API key.
+
+Cookie-authenticated requests that change state must send the session's CSRF
+token in ``X-CSRF-Token`` (bearer requests are immune to CSRF: browsers never add
+the header on their own).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from flask import g, request
+
+from ..crypto.tokens import constant_time_equals
+from ..domain import api_keys, login_sessions
+from ..domain.errors import DomainError, Forbidden, Unauthorized
+from .tenant import tenant_ctx
+
+COOKIE_NAME = "gp_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CsrfFailed(DomainError):
+    status = 403
+    code = "csrf_failed"
+
+
+def current_principal() -> dict[str, Any]:
+    """The authenticated caller, or raises 401."""
+    if "principal" in g:
+        return g.principal
+    ctx = tenant_ctx()
+    header = request.headers.get("Authorization", "")
+    principal = None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <api key>'")
+        with ctx.engine.connect() as conn:
+            principal = api_keys.authenticate(conn, token.strip())
+        if principal is None:
+            raise Unauthorized("invalid or revoked API key")
+    else:
+        cookie = request.cookies.get(COOKIE_NAME)
+        if cookie:
+            with ctx.engine.connect() as conn:
+                found = login_sessions.lookup(conn, cookie)
+            if found is not None:
+                principal = {**found, "kind": "user"}
+                if request.method not in SAFE_METHODS:
+                    sent = request.headers.get("X-CSRF-Token", "")
+                    if not sent or not constant_time_equals(sent, found["csrf_token"]):
+                        raise CsrfFailed("missing or wrong X-CSRF-Token header for a cookie session")
+    if principal is None:
+        raise Unauthorized("log in or send an API key")
+    g.principal = principal
+    return principal
+
+
+def actor_id() -> str:
+    p = current_principal()
+    return f"{p['kind']}:{p['id']}"
+
+
+def require(role: str = "agent") -> Callable:
+    """View decorator: authenticated, and an admin where ``role == 'admin'``."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if role == "admin" and principal["role"] != "admin":
+                raise Forbidden("this needs an admin")
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role  # type: ignore[attr-defined]  # read by openapi.py
+        return wrapper
+
+    return decorator

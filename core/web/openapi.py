@@ -1,0 +1,138 @@
+"""``GET /api/openapi.json``: the OpenAPI 3.1 document of the REST API.
+
+Paths and methods come from the live URL map, so the document cannot list a
+route that does not exist; summaries and request schemas come from ``OPERATIONS``
+(keyed by endpoint), and a test fails when a route has no entry there — so a new
+route cannot ship undocumented. Plugins document their routes by giving their view
+functions an ``openapi`` attribute (``{"summary": …, "requestBody": …}``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from .. import __version__
+from ..domain import api_keys, support_sessions, users
+from ..domain.customers import CUSTOMERS
+from ..domain.devices import DEVICES
+from ..domain.plugin_settings import PUT_SCHEMA
+from .api.auth import LOGIN_SCHEMA
+
+bp = Blueprint("openapi", __name__)
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]},
+    }, "required": ["code", "message", "field"]}},
+    "required": ["error"],
+}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _records(name: str, resource) -> dict[str, dict]:
+    return {
+        f"{name}.list_records": {"summary": f"List {name} (paginated)"},
+        f"{name}.create_record": {"summary": f"Create a {resource.name}", "requestBody": _body(resource.create_schema())},
+        f"{name}.get_record": {"summary": f"Get a {resource.name}"},
+        f"{name}.replace_record": {"summary": f"Replace a {resource.name}", "requestBody": _body(resource.create_schema())},
+        f"{name}.patch_record": {"summary": f"Update some fields of a {resource.name}", "requestBody": _body(resource.patch_schema())},
+        f"{name}.delete_record": {"summary": f"Delete a {resource.name}"},
+    }
+
+
+OPERATIONS: dict[str, dict[str, Any]] = {
+    "health.healthz": {"summary": "Liveness", "security": []},
+    "health.readyz": {"summary": "Readiness of every configured backend", "security": []},
+    "openapi.openapi_document": {"summary": "This document", "security": []},
+    "auth.login": {"summary": "Log in; sets the session cookie and returns the CSRF token",
+                   "requestBody": _body(LOGIN_SCHEMA), "security": []},
+    "auth.logout": {"summary": "Log out (cookie sessions send X-CSRF-Token)"},
+    "auth.me": {"summary": "The authenticated caller"},
+    "users.list_users": {"summary": "List users"},
+    "users.create_user": {"summary": "Create a user (admin)", "requestBody": _body(users.USER_CREATE_SCHEMA)},
+    "users.get_user": {"summary": "Get a user"},
+    "users.replace_user": {"summary": "Replace a user (admin)", "requestBody": _body(users.USER_CREATE_SCHEMA)},
+    "users.patch_user": {"summary": "Update a user (admin)", "requestBody": _body(users.USER_PATCH_SCHEMA)},
+    "users.delete_user": {"summary": "Delete a user (admin)"},
+    "api_keys.list_keys": {"summary": "List API keys (admin)"},
+    "api_keys.create_key": {"summary": "Create an API key; the key is returned once",
+                            "requestBody": _body(api_keys.API_KEY_CREATE_SCHEMA)},
+    "api_keys.get_key": {"summary": "Get an API key's metadata"},
+    "api_keys.revoke_key": {"summary": "Revoke an API key"},
+    **_records("customers", CUSTOMERS),
+    **_records("devices", DEVICES),
+    "sessions.list_sessions": {"summary": "List sessions: ?state=live or since/until/state/agent filters"},
+    "sessions.create_session": {"summary": "Open a support session",
+                                "requestBody": _body(support_sessions.SESSION_CREATE_SCHEMA)},
+    "sessions.get_session": {"summary": "Get a session with its capabilities"},
+    "sessions.patch_session": {"summary": "Assign agent, customer or device",
+                               "requestBody": _body(support_sessions.SESSION_PATCH_SCHEMA)},
+    "sessions.change_state": {"summary": "Move the session through its state machine (409 if illegal)",
+                              "requestBody": _body(support_sessions.STATE_CHANGE_SCHEMA)},
+    "plugins.list_plugins": {"summary": "Installed plugins with their state for this tenant"},
+    "plugins.get_plugin": {"summary": "One plugin's state and settings schema"},
+    "plugins.put_plugin": {"summary": "Enable, disable or configure a plugin (admin)",
+                           "requestBody": _body(PUT_SCHEMA)},
+    "events.event_types": {"summary": "Every event type with its JSON Schema"},
+    "agent_socket": {"summary": "The agent's real-time WebSocket (upgrade)"},
+}
+
+_CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")
+
+
+def operation_for(endpoint: str) -> dict[str, Any] | None:
+    if endpoint in OPERATIONS:
+        return OPERATIONS[endpoint]
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "openapi", None)
+
+
+def build_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = _CONVERTER.sub(r"{\1}", rule.rule)
+        documented = operation_for(rule.endpoint) or {"summary": "(undocumented)"}
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            op: dict[str, Any] = {
+                "operationId": f"{rule.endpoint}.{method.lower()}" if len(rule.methods or ()) > 3 else rule.endpoint,
+                **documented,
+                "responses": {
+                    "default": {"description": "Error",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "2XX": {"description": "Success", "content": {"application/json": {}}},
+                },
+            }
+            params = [{"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for arg in sorted(rule.arguments)]
+            if params:
+                op["parameters"] = params
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "guidepath API", "version": __version__},
+        "servers": [{"url": "https://{tenant}." + current_app.extensions["guidepath"].config.base_domain,
+                     "variables": {"tenant": {"default": "acme"}}}],
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "gp_session"},
+            },
+        },
+        "security": [{"apiKey": []}, {"session": []}],
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    return jsonify(build_document())

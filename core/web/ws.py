@@ -1,0 +1,92 @@
+"""``WS /ws``: an agent's real-time channel, scoped to the request's tenant.
+
+Events reach the socket through the kernel's fan-out (Redis pub/sub across app
+nodes, in-process when embedded), subscribed for this tenant only. A slow socket
+drops the oldest messages beyond a bound instead of growing without limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+from urllib.parse import urlsplit
+
+from flask import current_app, request
+from flask_sock import ConnectionClosed, Sock
+
+from ..domain.errors import Forbidden
+from .auth import current_principal
+from .tenant import tenant_ctx
+
+log = logging.getLogger("guidepath.ws")
+
+sock = Sock()
+QUEUE_BOUND = 1000
+
+
+def _check_origin() -> None:
+    # Cookies ride along on cross-site WebSocket handshakes (no CORS for WS), so
+    # a cookie-authenticated socket must come from a page on the tenant's own host.
+    origin = request.headers.get("Origin")
+    if origin and not request.headers.get("Authorization"):
+        if urlsplit(origin).netloc.lower() != request.host.lower():
+            raise Forbidden("WebSocket origin does not match the tenant's host")
+
+
+@sock.route("/ws")
+def agent_socket(ws) -> None:
+    ctx = tenant_ctx()
+    _check_origin()
+    principal = current_principal()
+    kernel = current_app.extensions["guidepath"]
+    inbox: queue.Queue[dict] = queue.Queue(maxsize=QUEUE_BOUND)
+
+    def deliver(message: dict) -> None:
+        try:
+            inbox.put_nowait(message)
+        except queue.Full:  # drop the oldest; the agent UI re-fetches state on gaps
+            try:
+                inbox.get_nowait()
+            except queue.Empty:
+                pass
+            inbox.put_nowait({**message, "dropped_before": True})
+
+    subscription = kernel.fanout.subscribe(ctx.id, deliver)
+    try:
+        ws.send(json.dumps({"type": "hello", "tenant": ctx.tenant.slug,
+                            "principal": {"id": principal["id"], "role": principal["role"]}}))
+        while True:
+            try:
+                while True:
+                    ws.send(json.dumps(inbox.get_nowait()))
+            except queue.Empty:
+                pass
+            incoming = ws.receive(timeout=0.05)
+            if incoming is None:
+                continue
+            _handle_client_message(ws, incoming)
+    except ConnectionClosed:
+        pass
+    finally:
+        subscription.close()
+
+
+def _handle_client_message(ws, raw: str | bytes) -> None:
+    try:
+        message = json.loads(raw)
+    except (ValueError, TypeError):
+        ws.send(json.dumps({"type": "error", "error": {"code": "malformed_json",
+                                                        "message": "messages must be JSON objects"}}))
+        return
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        ws.send(json.dumps({"type": "error", "error": {"code": "invalid",
+                                                        "message": "a message needs a string 'type'",
+                                                        "field": "type"}}))
+        return
+    if message["type"] == "ping":
+        ws.send(json.dumps({"type": "pong", "id": message.get("id")}))
+    else:
+        ws.send(json.dumps({"type": "error", "error": {"code": "unknown_type",
+                                                        "message": f"unknown message type {message['type']!r}",
+                                                        "field": "type"}}))
