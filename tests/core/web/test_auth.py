@@ -1,0 +1,76 @@
+"""Logins, lockout, CSRF on cookie sessions, API keys."""
+
+
+def test_login_returns_csrf_and_cookie(tenant):
+    client = tenant.client()
+    response = client.post("/api/v1/auth/login", json={"email": tenant.admin_email, "password": tenant.admin_password})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["csrf_token"] and body["user"]["role"] == "admin"
+    assert "password_hash" not in body["user"]
+    cookie = response.headers["Set-Cookie"]
+    assert "gp_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_wrong_password_and_unknown_email_look_the_same(tenant):
+    client = tenant.client()
+    wrong = client.post("/api/v1/auth/login", json={"email": tenant.admin_email, "password": "nope-nope-nope"})
+    unknown = client.post("/api/v1/auth/login", json={"email": "who@example.com", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_lockout_after_repeated_failures(tenant):
+    client = tenant.client()
+    for _ in range(tenant.kernel.config.login_max_failures):
+        assert client.post("/api/v1/auth/login",
+                           json={"email": tenant.admin_email, "password": "wrong-password!"}).status_code == 401
+    locked = client.post("/api/v1/auth/login", json={"email": tenant.admin_email, "password": tenant.admin_password})
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "locked"
+
+
+def test_cookie_writes_need_the_csrf_token(tenant):
+    admin = tenant.admin
+    token = admin.csrf_token
+    admin.csrf_token = None
+    refused = admin.post("/api/v1/customers", json={"first_name": "Eve"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
+    admin.csrf_token = token
+    assert admin.post("/api/v1/customers", json={"first_name": "Eve"}).status_code == 201
+    assert admin.get("/api/v1/customers").json()["items"][0]["first_name"] == "Eve"
+
+
+def test_logout_ends_the_session(tenant):
+    admin = tenant.client().login(tenant.admin_email, tenant.admin_password)
+    assert admin.post("/api/v1/auth/logout").status_code == 200
+    admin.session.cookies.clear()
+    assert admin.get("/api/v1/auth/me").status_code == 401
+
+
+def test_api_key_shown_once_hashed_and_revocable(tenant):
+    created = tenant.admin.post("/api/v1/api-keys", json={"name": "crm sync", "role": "agent"})
+    assert created.status_code == 201
+    key, key_id = created.json()["key"], created.json()["id"]
+    listed = tenant.admin.get("/api/v1/api-keys").json()["items"]
+    assert [k["id"] for k in listed] == [key_id] and "key" not in listed[0]
+    machine = tenant.client().with_api_key(key)
+    assert machine.get("/api/v1/customers").status_code == 200
+    assert machine.post("/api/v1/users", json={"email": "x@example.com", "role": "agent",
+                                               "password": "long-enough-pw"}).status_code == 403
+    with tenant.context().engine.connect() as conn:
+        from sqlalchemy import text
+
+        stored = conn.execute(text("SELECT key_hash FROM api_keys")).scalar_one()
+    assert key not in stored and len(stored) == 64
+    assert tenant.admin.delete(f"/api/v1/api-keys/{key_id}").status_code == 204
+    assert machine.get("/api/v1/customers").status_code == 401
+
+
+def test_agents_cannot_do_admin_things(tenant):
+    tenant.admin.post("/api/v1/users", json={"email": "agent@example.com", "role": "agent",
+                                             "password": "agent-password-1"}).raise_for_status()
+    agent = tenant.client().login("agent@example.com", "agent-password-1")
+    assert agent.post("/api/v1/api-keys", json={"name": "x"}).status_code == 403
+    assert agent.put("/api/v1/plugins/anything", json={"enabled": True}).status_code == 403
+    assert agent.get("/api/v1/customers").status_code == 200
