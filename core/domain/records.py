@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -18,6 +19,8 @@ from sqlalchemy import Connection, Table, select
 from .errors import Invalid, NotFound
 from .ids import new_id
 from .validation import validate
+
+_ID = re.compile(r"[a-z]{3}_[0-9a-z]{26}")
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -42,9 +45,12 @@ def encode_cursor(last_id: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
+        value = base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid("cursor is not one this API returned", field="cursor") from None
+        value = ""
+    if not _ID.fullmatch(value):
+        raise Invalid("cursor is not one this API returned", field="cursor")
+    return value
 
 
 def page_limit(raw: Any) -> int:

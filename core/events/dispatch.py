@@ -58,6 +58,9 @@ class EventWorkers:
 
     def _drain(self, tenant_id: str) -> bool:
         """True if the tenant's outbox is empty afterwards (as far as we know)."""
+        tenant = self.kernel.directory.get(tenant_id)
+        if tenant is None or not tenant.active:
+            return True  # deleted or suspended: nothing to publish for it now
         try:
             engine = self.kernel.tenant_engine(tenant_id)
             while True:

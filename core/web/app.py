@@ -10,6 +10,7 @@ plugin routes answer 404 for tenants that have the plugin disabled.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
@@ -39,7 +40,10 @@ def create_app(
         kernel = Kernel(config or load_config(**overrides))
         if kernel.config.embedded:
             kernel.upgrade_global()
-    app = Flask("guidepath.core.web", static_folder=None)
+    # root_path/instance_path are explicit: guidepath is a namespace package mapped
+    # onto several top-level folders, which Flask cannot locate on its own.
+    app = Flask("guidepath.core.web", static_folder=None, root_path=str(Path(__file__).parent),
+                instance_path=str((kernel.config.data_dir / "instance").resolve()))
     app.config.update(
         MAX_CONTENT_LENGTH=kernel.config.max_request_bytes,
         SECRET_KEY=kernel.config.secret_key

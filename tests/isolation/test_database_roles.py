@@ -11,7 +11,11 @@ from sqlalchemy.engine import make_url
 def two_tenants(tenant_factory, guidepath_backend):
     if guidepath_backend != "server":
         pytest.skip("database roles exist on the server backend only")
-    a, b = tenant_factory(), tenant_factory()
+    # Tenants are spread over two containers; with three, two share one, and
+    # that pair is the interesting attack (the other schema is right there).
+    made = [tenant_factory() for _ in range(3)]
+    containers = [t.kernel.directory.get(t.id).container_id for t in made]
+    a, b = next((made[i], made[j]) for i in range(3) for j in range(i + 1, 3) if containers[i] == containers[j])
     b.admin.post("/api/v1/customers", json={"first_name": "Secret"}).raise_for_status()
     return a, b
 
