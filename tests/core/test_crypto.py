@@ -447,3 +447,14 @@ def test_constant_time_equals():
     assert constant_time_equals(b"\x00\xff", bytearray(b"\x00\xff"))
     with pytest.raises(TypeError):
         constant_time_equals("abc", b"abc")  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _production_password_cost():
+    """The guidepath pytest plugin lowers the Argon2 cost for speed; these tests
+    are about the production parameters, so put them back while they run."""
+    from guidepath.core.crypto import passwords
+
+    previous = passwords.set_default_params(passwords.DEFAULT_PARAMS)
+    yield
+    passwords.set_default_params(previous)
