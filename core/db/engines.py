@@ -31,7 +31,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front. A deferred transaction that
+            # reads and then writes fails at once with "database is locked" when
+            # another connection committed in between (the busy timeout cannot help
+            # a stale snapshot); waiting for the lock at BEGIN avoids that. Embedded
+            # mode trades concurrent transactions for never failing spuriously.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
