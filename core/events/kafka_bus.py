@@ -22,8 +22,10 @@ succeeded (or gave up on a dead letter), so delivery is at-least-once.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import warnings
+import zlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,6 +35,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
     from kafka.admin import NewTopic
+    from kafka.partitioner import Partitioner
     from kafka.errors import CommitFailedError
     from kafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -43,6 +46,27 @@ from .errors import BusUnavailable
 log = logging.getLogger("guidepath.events")
 
 _TOPIC_ALREADY_EXISTS = 36
+
+
+class EventIdPartitioner(Partitioner):
+    """Places a record by the CRC-32 of its key (the event id), computed in C.
+
+    kafka-python's default partitioner runs the Java client's murmur2 in pure
+    Python — a fifth of the producer's CPU time per message in our benchmark.
+    Matching the Java client's placement buys nothing here: every key is a unique
+    event id. Placement is still deterministic per key.
+    """
+
+    def partition(self, topic, key, serialized_key, value, serialized_value, cluster):  # noqa: ANN001, ANN201
+        partitions = cluster.partitions_for_topic(topic)
+        if not partitions:
+            raise ValueError(f"topic {topic} not found in the cluster metadata")
+        if len(partitions) == 1:
+            return next(iter(partitions))
+        ordered = sorted(partitions)
+        if serialized_key is None:
+            return random.choice(ordered)
+        return ordered[zlib.crc32(serialized_key) % len(ordered)]
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ class KafkaSettings:
             "linger_ms": self.linger_ms,
             "batch_size": self.batch_size,
             "compression_type": self.compression_type,
+            "partitioner": EventIdPartitioner(),
         }
 
     def admin_config(self) -> dict[str, Any]:

@@ -139,8 +139,20 @@ class TansuBroker:
         self.stop()
         raise RuntimeError(f"{problem}:\n{tail}")
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL) and wait until the port is closed."""
+    def stop(self, grace: float = 1.0) -> None:
+        """Stop the broker and wait until the port is closed.
+
+        SIGTERM first; Tansu then waits for its clients to disconnect, which a test
+        holding connections would never do, so after ``grace`` seconds it is killed
+        (memory storage has nothing to flush).
+        """
+        self._end(grace)
+
+    def kill(self) -> None:
+        """Crash the broker (SIGKILL): the outage a test usually wants to simulate."""
+        self._end(0.0)
+
+    def _end(self, grace: float) -> None:
         process, self._process = self._process, None
         log_path, self._log_path = self._log_path, None
         if log_path is not None:
@@ -151,13 +163,16 @@ class TansuBroker:
         if process is None:
             return
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
+            if grace > 0:
+                process.terminate()
+                try:
+                    process.wait(grace)
+                except subprocess.TimeoutExpired:
+                    pass
+            if process.poll() is None:
                 process.kill()
-                process.wait(timeout)
-        deadline = time.monotonic() + timeout
+                process.wait(10)
+        deadline = time.monotonic() + 5
         while _accepts(self.host, self.port) and time.monotonic() < deadline:
             time.sleep(0.02)
 
