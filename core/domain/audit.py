@@ -21,7 +21,12 @@ def record(conn: Connection, actor: str | None, action: str, target: str | None 
     ))
 
 
-def recent(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
-    rows = conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)).all()
-    return [{"seq": r.seq, "at": iso(r.at), "actor": r.actor, "action": r.action,
-             "target": r.target, "details": r.details} for r in rows]
+def recent(conn: Connection, limit: int = 100, before: int | None = None) -> dict[str, Any]:
+    """Newest first; ``next`` is the cursor for older entries."""
+    query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(audit_log.c.seq < before)
+    rows = conn.execute(query).all()
+    items = [{"seq": r.seq, "at": iso(r.at), "actor": r.actor, "action": r.action,
+              "target": r.target, "details": r.details} for r in rows[:limit]]
+    return {"items": items, "next": str(items[-1]["seq"]) if len(rows) > limit else None}

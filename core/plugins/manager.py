@@ -71,9 +71,32 @@ class PluginManager:
             if info.name in self._infos:
                 raise PluginError(info.name, "a plugin with this name is already registered")
             self._pm.register(plugin, name=info.name)
+            try:
+                self._check_plugin(info.name)
+            except PluginError:
+                self._pm.unregister(name=info.name)
+                raise
             self._infos[info.name] = info
             self._views.clear()
         return info.name
+
+    def _check_plugin(self, name: str) -> None:
+        """Refuse a plugin whose hooks cannot work here, naming it.
+
+        A misspelled hook (``regster_routes``) would otherwise be silently never
+        called; a hook wrapper would be called as a plain function by
+        :meth:`TenantHooks.call`, which isolates plugins one by one.
+        """
+        for impl in self._pm.get_hookcallers(self._pm.get_plugin(name)) or []:
+            for hookimpl in impl.get_hookimpls():
+                if hookimpl.plugin_name == name and (hookimpl.hookwrapper or hookimpl.wrapper):
+                    raise PluginError(name, f"hook wrappers are not supported ({impl.name})")
+        for hook_name in dir(self._pm.hook):
+            if hook_name.startswith("_"):
+                continue
+            caller = getattr(self._pm.hook, hook_name)
+            if caller.spec is None and any(i.plugin_name == name for i in caller.get_hookimpls()):
+                raise PluginError(name, f"implements {hook_name!r}, which is not a guidepath hook (a typo?)")
 
     def unregister(self, name: str) -> None:
         with self._lock:
@@ -100,14 +123,18 @@ class PluginManager:
                     exc_info=True,
                 )
                 self.load_failures.append(LoadFailure(ep.name, repr(exc)))
-        self.check_pending()
 
     def check_pending(self) -> None:
-        """Fail loudly when a plugin implements a hook that does not exist (a typo)."""
+        """Fail loudly when a plugin implements a hook that does not exist (a typo).
+
+        :meth:`register` already refuses such plugins one by one, naming them; this
+        is the whole-manager check pytest and tox run after loading.
+        """
         try:
             self._pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginError(getattr(exc.plugin, "__name__", "?"), str(exc)) from None
+            name = self._pm.get_name(exc.plugin) or getattr(exc.plugin, "__name__", "?")
+            raise PluginError(name, str(exc)) from None
 
     # -- queries --------------------------------------------------------------
 

@@ -18,13 +18,13 @@ from flask import Flask, current_app, g, request
 from ..config import Config, load_config
 from ..kernel import Kernel
 from . import errors
-from .api import api_keys, auth, events, health, plugins, records, sessions, users
+from .api import api_keys, audit, auth, events, health, plugins, records, sessions, users
 from .tenant import resolve_request_tenant, UnknownTenant
 from .ws import sock
 
 CORE_BLUEPRINTS = (
     health.bp, auth.bp, users.bp, api_keys.bp, records.customers_bp, records.devices_bp,
-    sessions.bp, plugins.bp, events.bp,
+    sessions.bp, plugins.bp, events.bp, audit.bp,
 )
 
 

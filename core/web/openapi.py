@@ -81,6 +81,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "plugins.put_plugin": {"summary": "Enable, disable or configure a plugin (admin)",
                            "requestBody": _body(PUT_SCHEMA)},
     "events.event_types": {"summary": "Every event type with its JSON Schema"},
+    "audit.list_audit_log": {"summary": "The audit log of admin actions, newest first (admin)"},
     "agent_socket": {"summary": "The agent's real-time WebSocket (upgrade)"},
 }
 

@@ -74,3 +74,15 @@ def test_agents_cannot_do_admin_things(tenant):
     assert agent.post("/api/v1/api-keys", json={"name": "x"}).status_code == 403
     assert agent.put("/api/v1/plugins/anything", json={"enabled": True}).status_code == 403
     assert agent.get("/api/v1/customers").status_code == 200
+
+
+def test_admin_actions_are_audited(tenant):
+    user = tenant.admin.post("/api/v1/users", json={"email": "new@example.com", "role": "agent",
+                                                    "password": "agent-password-1"}).json()
+    tenant.admin.patch(f"/api/v1/users/{user['id']}", json={"password": "another-password-2"}).raise_for_status()
+    log = tenant.admin.get("/api/v1/audit-log").json()["items"]
+    assert [e["action"] for e in log[:2]] == ["user.updated", "user.created"]
+    assert log[0]["details"] == {"fields": ["password"]} and log[0]["target"] == user["id"]
+    assert log[0]["actor"].startswith("user:")
+    agent = tenant.client().login("new@example.com", "another-password-2")
+    assert agent.get("/api/v1/audit-log").status_code == 403
