@@ -28,13 +28,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def configure(level: str = "INFO") -> None:
-    """Send guidepath's logs to stderr as JSON lines (idempotent)."""
-    root = logging.getLogger("guidepath")
-    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
+def configure(level: str = "INFO", loggers: tuple[str, ...] = ("guidepath", "werkzeug")) -> None:
+    """Send these loggers' records to stderr as JSON lines (idempotent)."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+            continue
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False

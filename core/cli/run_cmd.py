@@ -22,9 +22,15 @@ DEMO_MODULE = "guidepath.core.demo"
 @click.option("--demo", is_flag=True, help="Create (or refresh) a demo tenant with demo users and data.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="Request and application logs on stderr: JSON lines for log pipelines, or text.")
 @pass_state
-def run(state: CliState, demo: bool, host: str, port: int) -> None:
+def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "json") -> None:
     """Serve the web app; each tenant answers at http://SLUG.<base-domain>:PORT/."""
+    if log_format == "json":
+        from ..logs import configure
+
+        configure()
     config = state.config
     kernel = state.kernel
     if config.embedded:

@@ -358,7 +358,7 @@ def test_plugins_list_enable_configure_disable(gp: Invoke, hello_plugin: types.M
     try:
         _tenant, ctx = state.tenant_context("acme")
         with ctx.begin() as conn:
-            actions = [(a["actor"], a["action"], a["target"]) for a in audit.recent(conn)]
+            actions = [(a["actor"], a["action"], a["target"]) for a in audit.recent(conn)["items"]]
             announced = conn.execute(select(func.count()).select_from(event_outbox).where(
                 event_outbox.c.type == "plugin.settings_changed")).scalar_one()
     finally:
