@@ -81,7 +81,7 @@ class Kernel:
             self.event_types.register(event_type)
 
         self._container_urls: dict[str, str] = {}
-        self._plugin_states: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._plugin_states: dict[str, tuple[float, int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._publisher = None  # started by start_workers()
 
@@ -157,14 +157,20 @@ class Kernel:
     # -- plugins per tenant ---------------------------------------------------
 
     def plugin_states(self, ctx: TenantContext) -> dict[str, Any]:
+        """Each plugin's state for the tenant, cached for a moment per process.
+
+        Another node's change shows here within ``PLUGIN_STATE_TTL``; a change made
+        through this kernel, or a plugin (un)registered, shows at once.
+        """
         now = time.monotonic()
+        generation = self.plugins.generation
         cached = self._plugin_states.get(ctx.id)
-        if cached and cached[0] > now:
-            return cached[1]
+        if cached and cached[0] > now and cached[1] == generation:
+            return cached[2]
         with ctx.engine.connect() as conn:
             rows = plugin_settings.stored(conn)
         states = {s.name: s for s in plugin_settings.resolve(self.plugins.infos(), rows)}
-        self._plugin_states[ctx.id] = (now + PLUGIN_STATE_TTL, states)
+        self._plugin_states[ctx.id] = (now + PLUGIN_STATE_TTL, generation, states)
         return states
 
     def forget_plugin_states(self, tenant_id: str) -> None:

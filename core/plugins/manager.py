@@ -51,6 +51,8 @@ class PluginManager:
         self._views: dict[frozenset[str], TenantHooks] = {}
         self._lock = threading.Lock()
         self.load_failures: list[LoadFailure] = []
+        #: Bumped on every (un)registration so caches keyed on the plugin set expire.
+        self.generation = 0
 
     # -- registration --------------------------------------------------------
 
@@ -78,6 +80,7 @@ class PluginManager:
                 raise
             self._infos[info.name] = info
             self._views.clear()
+            self.generation += 1
         return info.name
 
     def _check_plugin(self, name: str) -> None:
@@ -103,6 +106,7 @@ class PluginManager:
             self._pm.unregister(name=name)
             self._infos.pop(name, None)
             self._views.clear()
+            self.generation += 1
 
     def load_entrypoints(self, group: str = ENTRY_POINT_GROUP, skip: Iterable[str] = ()) -> None:
         """Load every installed plugin; one that fails to import is logged and skipped."""
