@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 QUICK  ?=
 
-.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events clean
+.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events bench-paths clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench-tenancy: install services
 
 bench-events: install services
 	QUICK=$(QUICK) $(PY) benchmarks/events/bench_outbox.py
+
+bench-paths: install
+	QUICK=$(QUICK) $(PY) benchmarks/paths/bench_paths.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
