@@ -1,0 +1,141 @@
+"""guidepath-hello: the example partner plugin for guidepath.
+
+It has every part a real plugin has:
+
+* ``PLUGIN``: the plugin's name, version and per-tenant settings schema; it is
+  disabled until a tenant's admin enables it;
+* ``register_routes``: ``GET /hello/`` greets the calling agent with the tenant's
+  greeting and emits a ``hello.greeted`` event; ``GET /hello/stats`` reports how
+  many session state changes the plugin has seen for the tenant;
+* ``register_event_types``: the JSON Schema of ``hello.greeted``;
+* ``app_started``: keeps the kernel for code that runs outside requests;
+* ``handle_event``: counts the tenant's ``session.state_changed`` events in the
+  tenant's cache.
+
+guidepath finds it through the ``guidepath.plugins`` entry point in
+``pyproject.toml``. The guide is ``docs/plugins.md`` in the guidepath repository.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, jsonify
+
+from guidepath.core.events import EventType
+from guidepath.core.plugins import PluginInfo, hookimpl
+from guidepath.core.web.auth import actor_id, require
+from guidepath.core.web.tenant import tenant_ctx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Flask
+
+    from guidepath.core.events import Event
+    from guidepath.core.kernel import Kernel
+    from guidepath.core.tenancy.directory import Tenant
+
+__version__ = "1.0.0"
+
+PLUGIN = PluginInfo(
+    name="hello",
+    version=__version__,
+    description="Greets agents with a per-tenant greeting and counts session state changes.",
+    settings_schema={
+        "type": "object",
+        "properties": {
+            "greeting": {"type": "string", "default": "Hello", "maxLength": 100},
+            "shout": {"type": "boolean", "default": False},
+        },
+        "additionalProperties": False,
+    },
+    default_enabled=False,
+)
+
+GREETED = "hello.greeted"
+STATE_CHANGES_KEY = "hello:state_changes"
+# Events arrive at least once; remembering ids for a week covers any redelivery.
+SEEN_TTL_SECONDS = 7 * 24 * 3600
+
+
+# -- routes -------------------------------------------------------------------
+
+bp = Blueprint("hello", __name__, url_prefix="/hello")
+
+
+@bp.get("/")
+@require("agent")
+def greet():
+    # guidepath has already answered 404 if the tenant has this plugin disabled,
+    # and 401 if the caller is not logged in: this code runs only when both pass.
+    ctx = tenant_ctx()
+    settings = ctx.plugin_states()[PLUGIN.name].settings  # schema defaults filled in
+    message = settings["greeting"].upper() if settings["shout"] else settings["greeting"]
+    with ctx.begin() as conn:
+        # Written to the tenant's outbox in this transaction, published after commit.
+        ctx.emit(conn, GREETED, {"message": message, "actor": actor_id()})
+    return jsonify({"message": message, "tenant": ctx.tenant.slug})
+
+
+greet.openapi = {"summary": "Greet the calling agent with the tenant's greeting (hello plugin)"}
+
+
+@bp.get("/stats")
+@require("agent")
+def stats():
+    raw = tenant_ctx().cache.get(STATE_CHANGES_KEY)
+    return jsonify({"state_changes": int(raw or 0)})
+
+
+stats.openapi = {"summary": "How many session state changes the hello plugin has counted"}
+
+
+@hookimpl
+def register_routes() -> list[Blueprint]:
+    return [bp]
+
+
+# -- events -------------------------------------------------------------------
+
+
+@hookimpl
+def register_event_types() -> list[EventType]:
+    return [
+        EventType(
+            GREETED,
+            {
+                "type": "object",
+                "properties": {
+                    "message": {"type": "string"},
+                    "actor": {"type": "string", "maxLength": 100},
+                },
+                "required": ["message", "actor"],
+                "additionalProperties": False,
+            },
+            description="An agent opened GET /hello/ and was greeted ('actor' is 'user:<id>' "
+            "or 'api_key:<id>').",
+        )
+    ]
+
+
+# handle_event runs in the kernel's event dispatcher, outside any request, and is
+# handed only the tenant and the event. The kernel (which owns each tenant's
+# cache) belongs to the app, and app_started hands us the app once it is built.
+# A module is one object per process: in a process that builds several apps (a
+# test suite) the latest app's kernel is the one kept.
+_kernel: Kernel | None = None
+
+
+@hookimpl
+def app_started(app: Flask) -> None:
+    global _kernel
+    _kernel = app.extensions["guidepath"]
+
+
+@hookimpl
+def handle_event(tenant: Tenant, event: Event) -> None:
+    if event.type != "session.state_changed" or _kernel is None:
+        return
+    cache = _kernel.context(tenant).cache
+    # Delivery is at least once: count an event only the first time its id is seen.
+    if cache.incr(f"hello:seen:{event.id}", ttl=SEEN_TTL_SECONDS) == 1:
+        cache.incr(STATE_CHANGES_KEY)

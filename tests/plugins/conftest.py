@@ -1,0 +1,163 @@
+"""Fixtures for the plugin tests.
+
+The example plugin (``examples/guidepath-hello``) is installed with pip, for real,
+and then loaded by a kernel through its entry point, exactly as a partner's plugin
+is. Two choices keep that from leaking into the rest of the run:
+
+* pip installs it into a private folder (``pip install --target``) that is put on
+  ``sys.path`` for this module only, rather than into the shared virtualenv: other
+  test runs using the same virtualenv at the same time must not see an extra
+  plugin, and a run killed half-way must not leave one installed.
+* The session kernel (``guidepath_kernel``) may already have been built, without
+  the plugin, by tests in other folders; so these tests build a kernel, app and
+  live server of their own after the install, on the same backends.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from guidepath.core.config import Config
+from guidepath.core.kernel import Kernel
+from guidepath.core.testing.live_server import LiveServer
+from guidepath.core.testing.pytest_plugin import ADMIN_PASSWORD, TestTenant
+from guidepath.core.tenancy.service import TenantService
+from guidepath.core.tenancy.storage import harden_container
+
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "guidepath-hello"
+EXAMPLE_PACKAGE = "guidepath_hello"
+
+
+@pytest.fixture(scope="module")
+def example_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example package: building it writes ``build/`` and
+    ``*.egg-info`` next to the sources, which must not land in the repository."""
+    copy = tmp_path_factory.mktemp("example-src") / EXAMPLE_DIR.name
+    shutil.copytree(EXAMPLE_DIR, copy, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    return copy
+
+
+@pytest.fixture(scope="module")
+def hello_installed(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``pip install`` the example package; yields the folder it went into."""
+    target = tmp_path_factory.mktemp("example-site")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--disable-pip-version-check",
+         "--target", str(target), str(example_source)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, f"pip install of the example plugin failed:\n{result.stdout}\n{result.stderr}"
+    sys.path.insert(0, str(target))
+    importlib.invalidate_caches()  # importlib.metadata must rescan sys.path for the entry point
+    try:
+        yield target
+    finally:
+        # The equivalent of `pip uninstall`: nothing of it stays importable.
+        sys.path.remove(str(target))
+        for name in [m for m in sys.modules if m == EXAMPLE_PACKAGE or m.startswith(EXAMPLE_PACKAGE + ".")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+
+
+@contextlib.contextmanager
+def _kernel_for(backend: str, data_dir: Path) -> Iterator[Kernel]:
+    """A kernel like the ``guidepath_kernel`` fixture builds, for one module."""
+    if backend == "embedded":
+        kernel = Kernel(Config(data_dir=data_dir))
+        try:
+            kernel.upgrade_global()
+            yield kernel
+        finally:
+            kernel.close()
+        return
+
+    from guidepath.core.testing.databases import ScratchDatabases
+    from guidepath.core.testing.tansu import TansuBroker
+
+    databases = ScratchDatabases()
+    broker = TansuBroker()
+    broker.start()
+    kernel = None
+    try:
+        global_url = databases.create("global")
+        container = databases.create("c1")
+        kernel = Kernel(Config(
+            data_dir=data_dir,
+            database_url=global_url,
+            redis_url=os.environ.get("GUIDEPATH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            kafka_bootstrap=broker.bootstrap,
+            master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+        ))
+        kernel.upgrade_global()
+        harden_container(container)
+        kernel.directory.add_container(container)
+        yield kernel
+    finally:
+        if kernel is not None:
+            service = TenantService(kernel)
+            for record in kernel.directory.list():
+                with contextlib.suppress(Exception):  # best effort; the databases go next
+                    service.delete(record.slug)
+            kernel.close()
+        databases.drop_all()
+        broker.stop()
+
+
+@pytest.fixture(scope="module")
+def hello_kernel(hello_installed: Path, guidepath_backend: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
+    """A kernel built after the example plugin was installed, so it loads it."""
+    with _kernel_for(guidepath_backend, tmp_path_factory.mktemp(f"hello-{guidepath_backend}")) as kernel:
+        yield kernel
+
+
+@pytest.fixture(scope="module")
+def hello_app(hello_kernel: Kernel):
+    from guidepath.core.web.app import create_app
+
+    return create_app(kernel=hello_kernel)
+
+
+@pytest.fixture(scope="module")
+def hello_server(hello_app) -> Iterator[LiveServer]:
+    server = LiveServer(hello_app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def hello_tenant_factory(hello_kernel: Kernel, hello_server: LiveServer) -> Iterator[Callable[..., TestTenant]]:
+    """``tenant_factory`` for the module's own kernel: fresh tenants, deleted after the test."""
+    service = TenantService(hello_kernel)
+    made: list[str] = []
+
+    def make(slug: str | None = None) -> TestTenant:
+        slug = slug or "h-" + secrets.token_hex(5)
+        email = f"admin@{slug}.example.com"
+        record = service.create(slug, admin_email=email, admin_password=ADMIN_PASSWORD)
+        made.append(slug)
+        return TestTenant(record, hello_server, hello_kernel, email, ADMIN_PASSWORD)
+
+    yield make
+    for slug in made:
+        if hello_kernel.directory.get_by_slug(slug) is not None:
+            service.delete(slug)
+
+
+@pytest.fixture
+def hello_tenant(hello_tenant_factory: Callable[..., TestTenant]) -> TestTenant:
+    return hello_tenant_factory()
