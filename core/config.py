@@ -42,6 +42,9 @@ class Config:
     login_lockout_seconds: int = 900
     redis_acl: bool = True
     relay_url: str = "tcp://127.0.0.1:7600"
+    #: Installed plugins not to load at all in this deployment (comma-separated in
+    #: the environment), e.g. to replace a built-in with a partner's plugin.
+    disabled_plugins: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # -- derived -----------------------------------------------------------------
@@ -82,6 +85,8 @@ class Config:
                 value = str(value)
             elif isinstance(value, Mapping):
                 value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
             out[f.name] = value
         out["mode"] = "embedded" if self.embedded else "server"
         return out
@@ -136,11 +141,15 @@ def _coerce(name: str, raw: Any, kind: type) -> Any:
             raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
     if kind is Path:
         return Path(str(raw))
+    if kind is tuple:
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+        return tuple(str(i).strip() for i in items if str(i).strip())
     return str(raw) if raw is not None else None
 
 
 _KINDS: dict[str, type] = {
     "data_dir": Path,
+    "disabled_plugins": tuple,
     "webhooks_allow_private": bool,
     "redis_acl": bool,
     "tenant_pool_max_connections": int,

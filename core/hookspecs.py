@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .events.envelope import Event
     from .events.registry import EventType
+    from .tenancy.context import TenantContext
     from .tenancy.directory import Tenant
 
 
@@ -75,22 +76,23 @@ def app_started(app: Flask) -> None:
 
 
 @hookspec
-def tenant_created(tenant: Tenant) -> None:
+def tenant_created(tenant: Tenant, ctx: TenantContext) -> None:
     """A tenant was provisioned (its schema, role, key and files exist).
 
-    Called for the plugins enabled by default. Seed per-tenant data here.
+    Called for the plugins enabled by default. Seed per-tenant data here through
+    ``ctx`` (``with ctx.begin() as conn: …``, ``ctx.cache``, ``ctx.files``).
     """
 
 
 @hookspec
 def plugin_settings_changed(
-    tenant: Tenant, plugin_name: str, enabled: bool, settings: dict[str, Any]
+    tenant: Tenant, plugin_name: str, enabled: bool, settings: dict[str, Any], ctx: TenantContext
 ) -> None:
     """An admin enabled, disabled or configured a plugin for ``tenant``.
 
     Called after the change is committed and already validated against the
     plugin's settings schema. Called for every plugin enabled for the tenant after
-    the change, plus the plugin that was just disabled.
+    the change, plus the plugin that was just disabled (last, on its own).
     """
 
 
@@ -110,10 +112,11 @@ def session_capabilities(tenant: Tenant, session: dict[str, Any]) -> list[str]:
 
 
 @hookspec
-def handle_event(tenant: Tenant, event: Event) -> None:
+def handle_event(tenant: Tenant, event: Event, ctx: TenantContext) -> None:
     """An event of ``tenant`` was published on the bus.
 
     Called by the kernel's event dispatcher, at least once per event (use
-    ``event.id`` to de-duplicate). An exception is logged with the plugin name and
-    the event is retried later; it never blocks other plugins.
+    ``event.id`` to de-duplicate). ``ctx`` gives the tenant's database, cache and
+    files. An exception is logged with the plugin name and the event is retried
+    later; it never blocks other plugins.
     """

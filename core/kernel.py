@@ -57,7 +57,7 @@ class Kernel:
 
         self.plugins = plugins or PluginManager()
         if load_entrypoints:
-            self.plugins.load_entrypoints(skip=skip_plugins)
+            self.plugins.load_entrypoints(skip=(*skip_plugins, *config.disabled_plugins))
 
         self.global_engine: Engine = make_engine(config.global_database_url)
         self.directory = TenantDirectory(self.global_engine)
@@ -77,8 +77,8 @@ class Kernel:
         self.event_types = EventTypeRegistry()
         for event_type in KERNEL_EVENT_TYPES:
             self.event_types.register(event_type)
-        for _plugin, event_type in self.plugins.all.register_event_types():
-            self.event_types.register(event_type)
+        for plugin_name, event_type in self.plugins.all.register_event_types():
+            self.event_types.register(event_type, owner=plugin_name)
 
         self._container_urls: dict[str, str] = {}
         self._plugin_states: dict[str, tuple[float, int, dict[str, Any]]] = {}
@@ -91,7 +91,9 @@ class Kernel:
         if self.config.kafka_bootstrap:
             from .events import KafkaBus
 
-            return KafkaBus(self.config.kafka_bootstrap)
+            # A short metadata age lets the dispatcher's pattern subscription see a
+            # new tenant's topics within seconds (they are created with the tenant).
+            return KafkaBus(self.config.kafka_bootstrap, metadata_max_age_ms=5_000)
         return MemoryBus()
 
     def _make_fanout(self) -> Fanout:
@@ -175,6 +177,36 @@ class Kernel:
 
     def forget_plugin_states(self, tenant_id: str) -> None:
         self._plugin_states.pop(tenant_id, None)
+
+    def configure_plugin(
+        self, ctx: TenantContext, name: str, data: Any, *, actor: str
+    ) -> plugin_settings.PluginState:
+        """Enable, disable or configure a plugin for one tenant — the one code path
+        behind the admin API and the CLI.
+
+        Validated against the plugin's schema, audited and announced as an event in
+        one transaction; then ``plugin_settings_changed`` reaches every plugin
+        enabled after the change and, last and on its own, a plugin just disabled.
+        """
+        from .domain import audit
+        from .domain.errors import NotFound
+
+        if not self.plugins.has(name):
+            installed = ", ".join(i.name for i in self.plugins.infos()) or "none"
+            raise NotFound(f"no plugin named {name!r} is installed (installed: {installed})", field="name")
+        info = self.plugins.info(name)
+        with ctx.begin() as conn:
+            state = plugin_settings.save(conn, info, data)
+            audit.record(conn, actor, "plugin.configured", name, {"enabled": state.enabled})
+            ctx.emit(conn, "plugin.settings_changed", {"plugin": name, "enabled": state.enabled})
+        self.forget_plugin_states(ctx.id)
+        ctx.hooks.plugin_settings_changed(ctx.tenant, name, state.enabled, state.settings, ctx)
+        if not state.enabled:
+            others = [i.name for i in self.plugins.infos() if i.name != name]
+            self.plugins.for_tenant(others).plugin_settings_changed(
+                ctx.tenant, name, False, state.settings, ctx
+            )
+        return state
 
     # -- events ---------------------------------------------------------------
 

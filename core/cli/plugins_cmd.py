@@ -55,31 +55,21 @@ def save_state(state: CliState, slug: str, name: str, *, enabled: bool | None = 
     ``settings`` or, without it, on top of what is stored (not of the defaults,
     so that a default changed in a later plugin version still applies).
     """
-    from ..domain import audit, plugin_settings
+    from ..domain import plugin_settings
 
     tenant, ctx = state.tenant_context(slug)
     kernel = ctx.kernel
     info = _require_plugin(kernel.plugins, name)
-    with ctx.begin() as conn:
-        data: dict[str, Any] = {}
-        if enabled is not None:
-            data["enabled"] = enabled
-        if settings is not None or changes:
-            if settings is None:
+    data: dict[str, Any] = {}
+    if enabled is not None:
+        data["enabled"] = enabled
+    if settings is not None or changes:
+        if settings is None:
+            with ctx.engine.connect() as conn:
                 settings = plugin_settings.stored(conn).get(name, (info.default_enabled, {}))[1]
-            data["settings"] = {**settings, **(changes or {})}
-        saved = plugin_settings.save(conn, info, data)
-        # As the admin API does: audited, and an event for webhooks and the like
-        # (the running app's outbox publisher sends it; settings stay out of it).
-        audit.record(conn, "cli", "plugin.configured", name, {"enabled": saved.enabled})
-        ctx.emit(conn, "plugin.settings_changed", {"plugin": name, "enabled": saved.enabled})
-    kernel.forget_plugin_states(tenant.id)
-    # The hook reaches every plugin enabled after the change plus the plugin that
-    # was just disabled (hookspecs.plugin_settings_changed), so it can clean up.
-    disabled = [n for n, s in kernel.plugin_states(ctx).items() if not s.enabled and n != name]
-    kernel.plugins.for_tenant(disabled).plugin_settings_changed(
-        tenant, name, saved.enabled, saved.settings
-    )
+        data["settings"] = {**settings, **(changes or {})}
+    # The same path as the admin API: validated, audited, an event, the hook.
+    saved = kernel.configure_plugin(ctx, name, data, actor="cli")
     return saved
 
 

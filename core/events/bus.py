@@ -8,7 +8,7 @@ contract tests run against both.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, runtime_checkable
+from typing import Callable, Iterable, Protocol, runtime_checkable
 
 from .envelope import Event
 
@@ -51,6 +51,14 @@ class Bus(Protocol):
         handler runs in a worker thread. Delivery is at-least-once: a handler that
         raises gets the same event again, a bounded number of times, after which
         the event is logged as a dead letter and skipped.
+        """
+        ...
+
+    def ensure_topics(self, topics: Iterable[str]) -> None:
+        """Create these topics now if the bus has topics (idempotent).
+
+        Called when a tenant is created so that pattern subscribers discover the
+        tenant's topics at their next metadata refresh, before its first event.
         """
         ...
 

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .dedupe import SeenIds
 from .envelope import Event
 from .publisher import OutboxPublisher
 
@@ -39,6 +40,7 @@ class EventWorkers:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run_publisher, name="guidepath-outbox", daemon=True)
         self._subscription = None
+        self._fanned_out = SeenIds(10_000)
 
     def start(self) -> None:
         self._thread.start()
@@ -109,5 +111,8 @@ class EventWorkers:
         if tenant is None or not tenant.active:
             return
         ctx = self.kernel.context(tenant)
-        self.kernel.fanout.publish(tenant.id, {"type": "event", "event": event.to_dict()})
-        ctx.hooks.handle_event(tenant, event)
+        # Agents see the event at once, and only once even when a failing plugin
+        # makes the bus deliver it again.
+        if self._fanned_out.first_time(event.id):
+            self.kernel.fanout.publish(tenant.id, {"type": "event", "event": event.to_dict()})
+        ctx.hooks.handle_event(tenant, event, ctx)

@@ -27,7 +27,7 @@ import threading
 import warnings
 import zlib
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterable
 
 # kafka-python 3.0 loads its protocol schemas with importlib.resources.read_text,
 # deprecated since Python 3.11: keep that warning from failing strict test runs.
@@ -343,6 +343,15 @@ class KafkaBus:
         if self._producer is None:
             self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, **self.settings.producer_config())
         return self._producer
+
+    def ensure_topics(self, topics: Iterable[str]) -> None:
+        """Create missing topics (raises :class:`BusUnavailable` if the broker is down)."""
+        try:
+            self._ensure_topics(set(topics))
+        except BusUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any client failure means "unavailable"
+            raise BusUnavailable(f"cannot create topics on Kafka at {self.bootstrap}: {exc}") from exc
 
     def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._known_topics

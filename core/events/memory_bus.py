@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from collections import deque
+from typing import Iterable
 from dataclasses import dataclass, field
 
 from .bus import DEFAULT_MAX_ATTEMPTS, Handler, Message
@@ -195,6 +196,9 @@ class MemoryBus:
                         return group.idle()
                     group.cond.wait(remaining)
         return True
+
+    def ensure_topics(self, topics: Iterable[str]) -> None:
+        """Nothing to create: in-process topics exist when first published to."""
 
     def ping(self) -> bool:
         """The in-process bus is up until closed."""

@@ -158,7 +158,11 @@ class PluginManager:
         return self._pm.get_plugin(name)
 
     def hook_names(self) -> list[str]:
-        return sorted(n for n in dir(self._pm.hook) if not n.startswith("_"))
+        """The hooks of the contract (pluggy also keeps callers for unknown names)."""
+        return sorted(
+            n for n in dir(self._pm.hook)
+            if not n.startswith("_") and getattr(self._pm.hook, n).spec is not None
+        )
 
     # -- calling --------------------------------------------------------------
 
@@ -247,15 +251,15 @@ class TenantHooks:
     def app_started(self, app: Any) -> None:
         self.call("app_started", app=app)
 
-    def tenant_created(self, tenant: Any) -> None:
-        self.call("tenant_created", tenant=tenant)
+    def tenant_created(self, tenant: Any, ctx: Any) -> None:
+        self.call("tenant_created", tenant=tenant, ctx=ctx)
 
     def plugin_settings_changed(
-        self, tenant: Any, plugin_name: str, enabled: bool, settings: dict[str, Any]
+        self, tenant: Any, plugin_name: str, enabled: bool, settings: dict[str, Any], ctx: Any
     ) -> None:
         self.call(
             "plugin_settings_changed",
-            tenant=tenant, plugin_name=plugin_name, enabled=enabled, settings=settings,
+            tenant=tenant, plugin_name=plugin_name, enabled=enabled, settings=settings, ctx=ctx,
         )
 
     def session_capabilities(self, tenant: Any, session: dict[str, Any]) -> list[str]:
@@ -264,9 +268,9 @@ class TenantHooks:
             merged.extend(c for c in caps if c not in merged)
         return merged
 
-    def handle_event(self, tenant: Any, event: Any) -> None:
+    def handle_event(self, tenant: Any, event: Any, ctx: Any) -> None:
         """Raises :class:`PluginError` if any plugin failed, so the event is retried."""
-        self.call("handle_event", strict=True, tenant=tenant, event=event)
+        self.call("handle_event", strict=True, tenant=tenant, event=event, ctx=ctx)
 
 
 def _dist_version(ep: importlib.metadata.EntryPoint) -> str:

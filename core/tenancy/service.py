@@ -95,9 +95,24 @@ class TenantService:
             raise
         tenant = self.directory.get(tenant_id)
         assert tenant is not None
-        self.kernel.context(tenant).hooks.tenant_created(tenant)
+        self._create_topics(tenant_id)
+        ctx = self.kernel.context(tenant)
+        ctx.hooks.tenant_created(tenant, ctx)
         log.info("tenant created", extra={"tenant_id": tenant_id, "slug": slug, "container": container.id})
         return tenant
+
+    def _create_topics(self, tenant_id: str) -> None:
+        """Create the tenant's topics now so consumers subscribed by pattern find
+        them before its first event; a broker outage must not block sign-up (the
+        publisher creates missing topics on demand)."""
+        from ..events.errors import BusUnavailable
+        from ..events.topics import topic_for
+
+        streams = {t.stream for t in self.kernel.event_types.all()}
+        try:
+            self.kernel.bus.ensure_topics(topic_for(tenant_id, s) for s in sorted(streams))
+        except BusUnavailable:
+            log.warning("could not create the tenant's topics yet", extra={"tenant_id": tenant_id})
 
     def suspend(self, slug: str) -> Tenant:
         tenant = self.require(slug)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from ...domain import audit, plugin_settings
 from ...domain.errors import NotFound
 from ..auth import actor_id, require
 from ..body import json_body
@@ -43,18 +42,5 @@ def get_plugin(name: str):
 def put_plugin(name: str):
     kernel = current_app.extensions["guidepath"]
     data = json_body()
-    if not kernel.plugins.has(name):
-        installed = ", ".join(i.name for i in kernel.plugins.infos()) or "none"
-        raise NotFound(f"no plugin named {name!r} is installed (installed: {installed})", field="name")
-    info = kernel.plugins.info(name)
-    ctx = tenant_ctx()
-    with ctx.begin() as conn:
-        state = plugin_settings.save(conn, info, data)
-        audit.record(conn, actor_id(), "plugin.configured", name, {"enabled": state.enabled})
-        ctx.emit(conn, "plugin.settings_changed", {"plugin": name, "enabled": state.enabled})
-    kernel.forget_plugin_states(ctx.id)
-    ctx.hooks.plugin_settings_changed(ctx.tenant, name, state.enabled, state.settings)
-    if not state.enabled:  # the plugin just disabled hears about it too, alone
-        others = [i.name for i in kernel.plugins.infos() if i.name != name]
-        kernel.plugins.for_tenant(others).plugin_settings_changed(ctx.tenant, name, False, state.settings)
-    return jsonify(_describe(info, state))
+    state = kernel.configure_plugin(tenant_ctx(), name, data, actor=actor_id())
+    return jsonify(_describe(kernel.plugins.info(name), state))

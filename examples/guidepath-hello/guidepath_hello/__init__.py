@@ -8,9 +8,8 @@ It has every part a real plugin has:
   greeting and emits a ``hello.greeted`` event; ``GET /hello/stats`` reports how
   many session state changes the plugin has seen for the tenant;
 * ``register_event_types``: the JSON Schema of ``hello.greeted``;
-* ``app_started``: keeps the kernel for code that runs outside requests;
 * ``handle_event``: counts the tenant's ``session.state_changed`` events in the
-  tenant's cache.
+  tenant's cache (reached through the ``ctx`` the kernel passes in).
 
 guidepath finds it through the ``guidepath.plugins`` entry point in
 ``pyproject.toml``. The guide is ``docs/plugins.md`` in the guidepath repository.
@@ -28,10 +27,8 @@ from guidepath.core.web.auth import actor_id, require
 from guidepath.core.web.tenant import tenant_ctx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from flask import Flask
-
     from guidepath.core.events import Event
-    from guidepath.core.kernel import Kernel
+    from guidepath.core.tenancy.context import TenantContext
     from guidepath.core.tenancy.directory import Tenant
 
 __version__ = "1.0.0"
@@ -117,25 +114,13 @@ def register_event_types() -> list[EventType]:
     ]
 
 
-# handle_event runs in the kernel's event dispatcher, outside any request, and is
-# handed only the tenant and the event. The kernel (which owns each tenant's
-# cache) belongs to the app, and app_started hands us the app once it is built.
-# A module is one object per process: in a process that builds several apps (a
-# test suite) the latest app's kernel is the one kept.
-_kernel: Kernel | None = None
-
-
 @hookimpl
-def app_started(app: Flask) -> None:
-    global _kernel
-    _kernel = app.extensions["guidepath"]
-
-
-@hookimpl
-def handle_event(tenant: Tenant, event: Event) -> None:
-    if event.type != "session.state_changed" or _kernel is None:
+def handle_event(tenant: Tenant, event: Event, ctx: TenantContext) -> None:
+    # Runs in the kernel's event dispatcher, outside any request: ``ctx`` is the
+    # tenant's context (its database, cache and files).
+    if event.type != "session.state_changed":
         return
-    cache = _kernel.context(tenant).cache
+    cache = ctx.cache
     # Delivery is at least once: count an event only the first time its id is seen.
     if cache.incr(f"hello:seen:{event.id}", ttl=SEEN_TTL_SECONDS) == 1:
         cache.incr(STATE_CHANGES_KEY)
