@@ -62,6 +62,18 @@ def register_cli_commands(cli: click.Group) -> None:
 
 
 @hookspec
+def register_step_types() -> list[Any]:
+    """Return Guided Path step types this plugin adds.
+
+    Called once at start-up by the Guided Paths package. Each item is a
+    ``guidepath.guided_paths.step_types.StepType`` (name, JSON Schema of the step's
+    config, whether it waits for an answer and the answer's schema). Names must be
+    unique across plugins; a document using the type is validated against its
+    config schema at save and publish time.
+    """
+
+
+@hookspec
 def app_started(app: Flask) -> None:
     """The web application has been built; called once per app instance.
 
