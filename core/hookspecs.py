@@ -62,6 +62,18 @@ def register_cli_commands(cli: click.Group) -> None:
 
 
 @hookspec
+def register_migrations() -> list[str]:
+    """Return folders of Alembic revisions for this plugin's tenant tables.
+
+    Called once at start-up. Each folder holds revisions on the plugin's own
+    branch (``branch_labels = ("my_plugin",)``, the first with ``depends_on`` the
+    kernel's ``"0001_tenant"``); ``guidepath db upgrade`` and tenant creation
+    apply them to every tenant schema (or embedded file) with the kernel's own.
+    Tables are defined on ``guidepath.core.db.metadata.tenant_metadata``.
+    """
+
+
+@hookspec
 def register_step_types() -> list[Any]:
     """Return Guided Path step types this plugin adds.
 

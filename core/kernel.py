@@ -80,6 +80,8 @@ class Kernel:
         for plugin_name, event_type in self.plugins.all.register_event_types():
             self.event_types.register(event_type, owner=plugin_name)
 
+        #: Alembic folders of plugins' tenant tables, applied with the kernel's own.
+        self.tenant_migrations: tuple[str, ...] = tuple(self.plugins.all.register_migrations())
         self._container_urls: dict[str, str] = {}
         self._plugin_states: dict[str, tuple[float, int, dict[str, Any]]] = {}
         self._lock = threading.Lock()

@@ -9,6 +9,7 @@ table inside it) and embedded tenants' SQLite files.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -34,31 +35,48 @@ def tenant_target_metadata() -> MetaData:
     return tenant_metadata
 
 
-def _alembic_config(kind: str, connection: Connection, schema: str | None) -> AlembicConfig:
+def _alembic_config(kind: str, extra_locations: Sequence[str] = ()) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS / kind))
-    cfg.attributes["connection"] = connection
-    cfg.attributes["version_table_schema"] = schema
+    if extra_locations:
+        # Plugins' tenant tables live on their own Alembic branches, in their own
+        # folders (hook ``register_migrations``); ";" keeps paths with spaces intact.
+        cfg.set_main_option("version_path_separator", ";")
+        cfg.set_main_option(
+            "version_locations", ";".join([str(MIGRATIONS / kind / "versions"), *extra_locations])
+        )
     return cfg
 
 
+def heads(kind: str, extra_locations: Sequence[str] = ()) -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(_alembic_config(kind, extra_locations)).get_heads())
+
+
 def head(kind: str) -> str | None:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS / kind))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    """The single head of the kernel's own scripts (the global database has no plugins)."""
+    return ScriptDirectory.from_config(_alembic_config(kind)).get_current_head()
 
 
-def current(connection: Connection, schema: str | None = None) -> str | None:
+def current_heads(connection: Connection, schema: str | None = None) -> frozenset[str]:
     ctx = MigrationContext.configure(
         connection, opts={"version_table_schema": schema} if schema else {}
     )
-    return ctx.get_current_revision()
+    return frozenset(ctx.get_current_heads())
 
 
-def upgrade(kind: str, connection: Connection, schema: str | None = None) -> bool:
-    """Bring one database (or tenant schema) to head. Returns True if it changed."""
-    target = head(kind)
-    if current(connection, schema) == target:
+def current(connection: Connection, schema: str | None = None) -> str | None:
+    revisions = current_heads(connection, schema)
+    return next(iter(revisions)) if len(revisions) == 1 else None
+
+
+def upgrade(
+    kind: str, connection: Connection, schema: str | None = None, extra_locations: Sequence[str] = ()
+) -> bool:
+    """Bring one database (or tenant schema) to every head. True if it changed."""
+    if current_heads(connection, schema) == heads(kind, extra_locations):
         return False
-    command.upgrade(_alembic_config(kind, connection, schema), "head")
+    cfg = _alembic_config(kind, extra_locations)
+    cfg.attributes["connection"] = connection
+    cfg.attributes["version_table_schema"] = schema
+    command.upgrade(cfg, "heads")
     return True

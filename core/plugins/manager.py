@@ -245,6 +245,9 @@ class TenantHooks:
     def register_event_types(self) -> list[tuple[str, Any]]:
         return [(n, et) for n, ets in self.call("register_event_types", strict=True) for et in ets]
 
+    def register_migrations(self) -> list[str]:
+        return [str(path) for _, paths in self.call("register_migrations", strict=True) for path in paths]
+
     def register_cli_commands(self, cli: Any) -> None:
         self.call("register_cli_commands", cli=cli)
 

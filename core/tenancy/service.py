@@ -73,7 +73,8 @@ class TenantService:
             storage.provision(tenant_id)
             undo.append(lambda: storage.deprovision(tenant_id))
             with storage.migration_connection(tenant_id) as conn:
-                migrate.upgrade("tenant", conn, schema=None if container.embedded else tenant_id)
+                migrate.upgrade("tenant", conn, schema=None if container.embedded else tenant_id,
+                                extra_locations=self.kernel.tenant_migrations)
             undo.append(lambda: self.kernel.files.destroy_container(tenant_id))
             self.kernel.caches.provision(tenant_id)
             undo.append(lambda: self.kernel.caches.deprovision(tenant_id))
@@ -153,7 +154,8 @@ class TenantService:
             storage = self.kernel.storage_for(tenant)
             embedded = self.kernel.config.embedded
             with storage.migration_connection(tenant.id) as conn:
-                did = migrate.upgrade("tenant", conn, schema=None if embedded else tenant.id)
+                did = migrate.upgrade("tenant", conn, schema=None if embedded else tenant.id,
+                                      extra_locations=self.kernel.tenant_migrations)
             changed += did
             if on_tenant:
                 on_tenant(tenant, did)
