@@ -109,6 +109,16 @@ def tenant_created(tenant: Tenant, ctx: TenantContext) -> None:
 
 
 @hookspec
+def seed_demo(tenant: Tenant, ctx: TenantContext) -> None:
+    """Add this plugin's demo content to a freshly made demo tenant.
+
+    Called by ``guidepath run --demo`` (``make run``) once, when it creates the demo
+    tenant, after the kernel's demo users, customers and sessions exist. Only
+    for plugins enabled for the demo tenant.
+    """
+
+
+@hookspec
 def plugin_settings_changed(
     tenant: Tenant, plugin_name: str, enabled: bool, settings: dict[str, Any], ctx: TenantContext
 ) -> None:
