@@ -52,5 +52,5 @@ test("the fixture really is json-logic-js output (undefined/Infinity shown as nu
 
 test("conformance summary", () => {
   assert.equal(evaluated + refused, cases.length);
-  console.log(`# conformance: ${evaluated}/${cases.length} cases evaluated equal to json-logic-js, ${refused} refused by the allowlist`);
+  console.log(`conformance: ${evaluated}/${cases.length} cases evaluated equal to json-logic-js, ${refused} refused by the allowlist`);
 });
