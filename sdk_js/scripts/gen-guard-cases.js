@@ -12,6 +12,8 @@ const N = limits.max_nodes;
 const notChain = (k) => { let r = true; for (let i = 0; i < k; i += 1) r = { "!": r }; return r; };
 // k nested arrays around 0: k arrays + 1 scalar; depth k + 1.
 const arrayChain = (k) => { let r = 0; for (let i = 0; i < k; i += 1) r = [r]; return r; };
+// {"==": [1, 1]} inside k unary "!" operations: k + 4 nodes; the scalars are at depth k + 3.
+const eqAt = (k) => { let r = { "==": [1, 1] }; for (let i = 0; i < k; i += 1) r = { "!": r }; return r; };
 // {"cat": [n strings]}: object + array + n scalars; depth 3.
 const catOf = (n) => ({ cat: Array.from({ length: n }, () => "x") });
 
@@ -26,6 +28,12 @@ const cases = [
   { name: `array nesting one past max depth`, rule: { merge: arrayChain(D - 1) }, data: {}, nodes: D + 1, depth: D + 1, error: "too_deep" },
   { name: `exactly max nodes (${N})`, rule: catOf(N - 2), data: {}, nodes: N, depth: 3, error: null, result: "x".repeat(N - 2) },
   { name: `one node past max nodes`, rule: catOf(N - 1), data: {}, nodes: N + 1, depth: 3, error: "too_many_nodes" },
+  {
+    name: "one node past max nodes, the last node being an empty argument list",
+    rule: { cat: [...catOf(N - 3).cat, { and: [] }] }, data: {}, nodes: N + 1, depth: 4, error: "too_many_nodes",
+  },
+  { name: "an operation's argument list and its scalars count for depth (at the limit)", rule: eqAt(D - 3), data: {}, nodes: D + 1, depth: D, error: null, result: (D - 3) % 2 === 0 },
+  { name: "an operation's scalar arguments one level too deep", rule: eqAt(D - 2), data: {}, nodes: D + 2, depth: D + 1, error: "too_deep" },
   {
     name: "multi-key object is literal data: not searched for operators, but counted",
     rule: { if: [true, { a: 1, b: { method: [1] } }, 2] }, data: {}, nodes: 9, depth: 6, error: null,

@@ -251,10 +251,23 @@ function addName(out, name) {
   }
 }
 
+const SCOPED_OPERATORS = new Set(["map", "filter", "all", "none", "some", "reduce"]);
+
+/** The literal data-path arguments of var / missing / missing_some (as json-logic-js reads them). */
+function literalPaths(op, args) {
+  if (op === "var") return args.length ? [args[0]] : [];
+  // missing: if the first argument is an array, it is the list of keys; otherwise all arguments are
+  if (op === "missing") return Array.isArray(args[0]) ? args[0] : args;
+  if (op === "missing_some" && args.length === 2) return Array.isArray(args[1]) ? args[1] : [args[1]];
+  return [];
+}
+
 /**
- * Collect `var` names (and `missing`/`missing_some` keys) that read the top-level data.
- * Inside map/filter/all/some/none (second argument) and reduce (second argument) `var`
- * reads the current item or {current, accumulator}, so those names are not listed.
+ * Collect the data paths read at the top scope. The second argument of
+ * map/filter/all/none/some/reduce is evaluated per item, where `var` reads the item (or
+ * {current, accumulator}), so names there are not data paths. Objects with zero or
+ * several keys are literal data and are not walked. Same walk as the server's
+ * variables_used (guided_paths/expressions.py).
  */
 function collect(node, topLevel, out) {
   if (Array.isArray(node)) {
@@ -265,51 +278,13 @@ function collect(node, topLevel, out) {
   const op = Object.keys(node)[0];
   const raw = node[op];
   const args = Array.isArray(raw) ? raw : [raw];
-  switch (op) {
-    case "var": {
-      const name = args[0];
-      if (isLogic(name) || Array.isArray(name)) collect(name, topLevel, out); // computed name: not statically known
-      else if (topLevel) addName(out, name);
-      if (args.length > 1) collect(args[1], topLevel, out);
-      return;
-    }
-    case "missing": {
-      // json-logic-js: if the first (evaluated) argument is an array, it is the list of keys.
-      const keys = Array.isArray(args[0]) ? args[0] : args;
-      for (const key of keys) {
-        if (isLogic(key) || Array.isArray(key)) collect(key, topLevel, out);
-        else if (topLevel) addName(out, key);
-      }
-      if (keys !== args) for (const extra of args.slice(1)) collect(extra, topLevel, out);
-      return;
-    }
-    case "missing_some": {
-      collect(args[0], topLevel, out);
-      const options = args[1];
-      if (Array.isArray(options)) {
-        for (const key of options) {
-          if (isLogic(key) || Array.isArray(key)) collect(key, topLevel, out);
-          else if (topLevel) addName(out, key);
-        }
-      } else collect(options, topLevel, out);
-      return;
-    }
-    case "map":
-    case "filter":
-    case "all":
-    case "none":
-    case "some":
-      collect(args[0], topLevel, out);
-      collect(args[1], false, out);
-      return;
-    case "reduce":
-      collect(args[0], topLevel, out);
-      collect(args[1], false, out);
-      collect(args[2], topLevel, out);
-      return;
-    default:
-      for (const arg of args) collect(arg, topLevel, out);
+  if (topLevel) for (const name of literalPaths(op, args)) addName(out, name);
+  if (!Array.isArray(raw)) {
+    collect(raw, topLevel, out);
+    return;
   }
+  const scoping = SCOPED_OPERATORS.has(op);
+  raw.forEach((arg, i) => collect(arg, topLevel && !(scoping && i === 1), out));
 }
 
 /**

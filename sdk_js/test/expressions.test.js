@@ -298,6 +298,8 @@ describe("variablesUsed", () => {
     assert.deepStrictEqual(variablesUsed({ missing: "e" }), ["e"]);
     assert.deepStrictEqual(variablesUsed({ missing_some: [1, ["f", "g"]] }), ["f", "g"]);
     assert.deepStrictEqual(variablesUsed({ missing: { merge: [{ var: "h" }] } }), ["h"]);
+    assert.deepStrictEqual(variablesUsed({ missing_some: [1, "i"] }), ["i"]);
+    assert.deepStrictEqual(variablesUsed({ missing: [["j"], { var: "k" }] }), ["j", "k"]);
   });
 
   test("variables inside map/filter/reduce/all/some/none item logic read the item, not the data", () => {
@@ -309,6 +311,9 @@ describe("variablesUsed", () => {
       variablesUsed({ reduce: [{ var: "vars.xs" }, { "+": [{ var: "current" }, { var: "accumulator" }] }, { var: "vars.start" }] }),
       ["vars.start", "vars.xs"],
     );
+    // arguments after the per-item logic are read at the top scope
+    assert.deepStrictEqual(variablesUsed({ map: [{ var: "vars.a" }, { var: "item" }, { var: "vars.b" }] }), ["vars.a", "vars.b"]);
+    assert.deepStrictEqual(variablesUsed({ map: { var: "vars.only" } }), ["vars.only"]);
     // nested scoped operations stay in item scope
     assert.deepStrictEqual(
       variablesUsed({ some: [{ var: "vars.groups" }, { some: [{ var: "members" }, { var: "ok" }] }] }),
