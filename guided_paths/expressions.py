@@ -84,9 +84,8 @@ _SCOPED_OPERATORS = frozenset({"map", "filter", "all", "some", "none", "reduce"}
 _PATH_OPERATORS = frozenset({"var", "missing", "missing_some"})
 
 #: Operators json-logic-js knows that we refuse, with the reason shown to users.
-_FORBIDDEN_OPERATORS = {
-    "method": "'method' calls methods of host objects and is never allowed",
-    "log": "'log' writes to the console and is not allowed in Guided Path rules",
+_REFUSED_OPERATORS = {
+    "method": " (refused: it calls methods of host objects)",
 }
 
 # (minimum, maximum) argument counts, enforced by the document linter only:
@@ -102,6 +101,7 @@ _ARITY: dict[str, tuple[int, int | None]] = {
     "map": (2, 2), "filter": (2, 2), "reduce": (2, 3),
     "all": (2, 2), "none": (2, 2), "some": (2, 2),
     "merge": (0, None), "in": (2, 2), "cat": (0, None), "substr": (2, 3),
+    "log": (1, 1),
 }
 
 #: Every operator a Guided Path rule may use.
@@ -109,8 +109,19 @@ ALLOWED_OPERATORS = frozenset(_ARITY)
 
 
 class ExpressionError(ValueError):
-    """A rule cannot be evaluated: unknown or forbidden operator, too deep,
-    too large, or data that is not JSON. The message says which and where."""
+    """A rule was refused or could not be evaluated.
+
+    ``code`` is the same as the JS SDK's: ``invalid_rule``, ``too_deep``,
+    ``too_many_nodes``, ``unknown_operator``, ``invalid_data`` or
+    ``evaluation_failed``; ``pointer`` is a JSON Pointer into the rule, when
+    there is one. The message says what is wrong and where.
+    """
+
+    def __init__(self, code: str, message: str, *, pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.pointer = pointer
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,31 +213,21 @@ def analyze_rule(
     """
     problems: list[RuleProblem] = []
     found: list[Reference] = []
-    stack: list[tuple[Any, int, bool, _Link]] = [(rule, 1, False, None)]
+    # Entries: (value, depth, scoped, literal, link). ``literal`` marks the
+    # contents of objects with zero or several keys: data, not operations.
+    stack: list[tuple[Any, int, bool, bool, _Link]] = [(rule, 1, False, False, None)]
     pop, push = stack.pop, stack.append
     seen = 0
     too_deep_reported = False
     while stack:
-        node, depth, scoped, link = pop()
+        node, depth, scoped, literal, link = pop()
         seen += 1
         if seen > max_nodes:
             problems.append(RuleProblem(
-                "", "expression.too_large",
+                "", "expression.too_many_nodes",
                 f"the rule has more than {max_nodes} values; split it or simplify it",
             ))
             break
-        t = type(node)
-        if t is str or t is int or t is bool or node is None:
-            continue
-        if t is float:
-            if not math.isfinite(node):
-                problems.append(RuleProblem(_pointer(link), "expression.not_json", "NaN and Infinity are not JSON numbers"))
-            continue
-        if t is not list and t is not dict:
-            problems.append(RuleProblem(
-                _pointer(link), "expression.not_json", f"a rule may only contain JSON values, not {t.__name__}",
-            ))
-            continue
         if depth > max_depth:
             if not too_deep_reported:
                 too_deep_reported = True
@@ -235,37 +236,44 @@ def analyze_rule(
                     f"the rule nests deeper than {max_depth} levels; flatten it",
                 ))
             continue
+        t = type(node)
+        if t is str or t is int or t is bool or node is None:
+            continue
+        if t is float:
+            if not math.isfinite(node):
+                problems.append(RuleProblem(_pointer(link), "expression.invalid_rule", "NaN and Infinity are not JSON numbers"))
+            continue
+        if t is not list and t is not dict:
+            problems.append(RuleProblem(
+                _pointer(link), "expression.invalid_rule", f"a rule may only contain JSON values, not {t.__name__}",
+            ))
+            continue
         if t is list:
             for index in range(len(node) - 1, -1, -1):
-                push((node[index], depth + 1, scoped, (link, index)))
+                push((node[index], depth + 1, scoped, literal, (link, index)))
             continue
-        if len(node) != 1:
-            if any(type(key) is not str for key in node):
-                problems.append(RuleProblem(_pointer(link), "expression.not_json", "object keys must be strings"))
-                continue
-            if strict:
+        if any(type(key) is not str for key in node):
+            problems.append(RuleProblem(_pointer(link), "expression.invalid_rule", "object keys must be strings"))
+            continue
+        if literal or len(node) != 1:
+            if strict and not literal:
                 problems.append(RuleProblem(
                     _pointer(link), "expression.malformed",
-                    "an operation is an object with exactly one key (the operator); "
-                    f"this object has {len(node)}",
+                    "an operation is an object with exactly one key (the operator); this object "
+                    f"has {len(node)}, so json-logic-js would treat it as data",
                 ))
             for key, value in node.items():
-                push((value, depth + 1, scoped, (link, key)))
+                push((value, depth + 1, scoped, True, (link, key)))
             continue
         for op, raw in node.items():
             pass
         op_link = (link, op)
-        if type(op) is not str:
-            problems.append(RuleProblem(_pointer(link), "expression.not_json", "object keys must be strings"))
-            continue
         if op not in ALLOWED_OPERATORS:
-            if op in _FORBIDDEN_OPERATORS:
-                problems.append(RuleProblem(_pointer(op_link), "expression.forbidden_operator", _FORBIDDEN_OPERATORS[op]))
-            else:
-                problems.append(RuleProblem(
-                    _pointer(op_link), "expression.unknown_operator",
-                    f"unknown operator {op!r}; allowed: {', '.join(sorted(ALLOWED_OPERATORS))}",
-                ))
+            why = _REFUSED_OPERATORS.get(op, "")
+            problems.append(RuleProblem(
+                _pointer(op_link), "expression.unknown_operator",
+                f"unknown or refused operator {op!r}{why}; allowed: {', '.join(sorted(ALLOWED_OPERATORS))}",
+            ))
             continue
         is_list = type(raw) is list
         args = raw if is_list else [raw]
@@ -285,6 +293,8 @@ def analyze_rule(
         if op in _PATH_OPERATORS and not scoped:
             for index, path in _literal_paths(op, args):
                 path_link = (op_link, index) if is_list else op_link
+                if type(path) in (int, float, bool) and not strict:
+                    path = to_string(path)  # {"var": 1} reads "1", as json-logic-js does
                 if type(path) is not str:
                     if strict:
                         problems.append(RuleProblem(
@@ -293,7 +303,8 @@ def analyze_rule(
                             "so it can be checked before publishing",
                         ))
                     continue
-                found.append(Reference(_pointer(path_link), path))
+                if path != "":
+                    found.append(Reference(_pointer(path_link), path))
                 if strict and (path.split(".", 1)[0] not in DATA_ROOTS or "." not in path):
                     problems.append(RuleProblem(
                         _pointer(path_link), "expression.unknown_root",
@@ -301,11 +312,14 @@ def analyze_rule(
                     ))
         if is_list:
             seen += 1  # the argument list is a value too
+            if depth + 1 > max_depth:
+                push((raw, depth + 1, scoped, False, op_link))  # reported as too deep
+                continue
             scoping = op in _SCOPED_OPERATORS
             for index in range(len(raw) - 1, -1, -1):
-                push((raw[index], depth + 2, scoped or (scoping and index == 1), (op_link, index)))
+                push((raw[index], depth + 2, scoped or (scoping and index == 1), False, (op_link, index)))
         else:
-            push((raw, depth + 1, scoped, op_link))
+            push((raw, depth + 1, scoped, False, op_link))
     return RuleAnalysis(problems, found)
 
 
@@ -343,14 +357,16 @@ def references(rule: Any) -> list[Reference]:
 
 
 def variables_used(rule: Any) -> set[str]:
-    """The data a rule reads, as ``root.name`` strings (``vars.os``,
-    ``answers.ask_cable``); deeper parts of a path are dropped.
+    """The data paths a rule reads at the top scope, as written
+    (``vars.device.os``, ``answers.ask_cable``), like the SDK's ``variablesUsed``.
+    Names computed at run time cannot be listed; the paths used to compute
+    them are. ``{"var": ""}`` (all the data) is not listed.
 
     >>> sorted(variables_used({"and": [{"var": "vars.device.os"},
     ...                                {"missing": ["answers.q1"]}]}))
-    ['answers.q1', 'vars.device']
+    ['answers.q1', 'vars.device.os']
     """
-    return {".".join(ref.path.split(".")[:2]) for ref in references(rule)}
+    return {ref.path for ref in references(rule)}
 
 
 # --------------------------------------------------------------------------
@@ -455,15 +471,17 @@ def evaluate(rule: Any, data: Any) -> Any:
         first = problems[0]
         where = f" at {first.pointer}" if first.pointer else ""
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise ExpressionError(f"{first.message}{where}{more}")
+        raise ExpressionError(
+            first.code.removeprefix("expression."), f"{first.message}{where}{more}", pointer=first.pointer,
+        )
     try:
         return _to_json(_panzi_apply(rule, data, _OPERATIONS))
     except ExpressionError:
         raise
     except RecursionError:
-        raise ExpressionError("the data is nested too deeply to evaluate this rule") from None
+        raise ExpressionError("invalid_data", "the data is nested too deeply to evaluate this rule") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
-        raise ExpressionError(f"cannot evaluate the rule: {exc}") from None
+        raise ExpressionError("evaluation_failed", f"rule could not be evaluated: {exc}") from None
 
 
 def _to_json(value: Any) -> Any:
@@ -806,7 +824,7 @@ def op_add(data: Any, *args: Any) -> float:
 
 def op_multiply(data: Any, *args: Any) -> Any:
     if not args:
-        raise ExpressionError("'*' needs at least one argument")
+        raise ExpressionError("evaluation_failed", "'*' needs at least one argument")
     product = args[0]  # Array.prototype.reduce without an initial value
     for arg in args[1:]:
         product = _parse_float(product) * _parse_float(arg)
@@ -908,4 +926,7 @@ _OPERATIONS: Mapping[str, Callable[..., Any]] = {
     "var": op_var,
     "missing": op_missing,
     "missing_some": op_missing_some,
+    # json-logic-js prints to the console; a server must not write to stdout
+    # on behalf of a tenant's rule, so here it only returns its argument.
+    "log": _unary(lambda a: a),
 }
