@@ -1,0 +1,282 @@
+"""The Guided Paths HTTP API: documents, versions, import/export and runs.
+
+Views are thin: they parse the request, open one transaction on the tenant's
+database and call :mod:`.store` or :mod:`.runs`, which hold the rules. Every view
+has an ``openapi`` attribute (a test fails for an undocumented route).
+
+Who may do what: any agent (session cookie or API key) reads, edits drafts and
+runs paths; publishing, archiving, restoring and importing need an admin.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from flask import Blueprint, Response, jsonify, request
+
+from guidepath.core.domain.errors import DomainError, Invalid
+from guidepath.core.web.auth import actor_id, require
+from guidepath.core.web.body import BadJSON, json_body
+from guidepath.core.web.tenant import tenant_ctx
+
+from . import store
+from .plugin import limits_for, tenant_registry
+from .step_types import document_schema
+from .store import InvalidDocument
+
+bp = Blueprint("guided_paths", __name__)
+
+PATHS = "/api/v1/guided-paths"
+RUNS = "/api/v1/runs"
+
+
+class ImmutableVersion(DomainError):
+    status = 405
+    code = "immutable_version"
+
+
+@bp.errorhandler(InvalidDocument)
+def _invalid_document(exc: InvalidDocument) -> Response:
+    # The kernel's error shape, plus every problem: editors show them all at once.
+    response = jsonify({"error": {**exc.as_dict(), **exc.details}})
+    response.status_code = exc.status
+    return response
+
+
+def _body(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    if description:
+        body["description"] = description
+    return body
+
+
+def _document_body(description: str) -> dict[str, Any]:
+    return _body({"type": "object", "description": "A Guided Path document; its JSON Schema is "
+                  "served at GET /api/v1/guided-paths/schema.", "required": ["id", "title", "steps"]},
+                 description)
+
+
+def _documented(summary: str, **extra: Any) -> Callable[[Callable], Callable]:
+    def mark(view: Callable) -> Callable:
+        view.openapi = {"summary": summary, **extra}  # type: ignore[attr-defined]
+        return view
+    return mark
+
+
+def _reject_unknown(allowed: set[str]) -> None:
+    unknown = set(request.args) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise Invalid(f"unknown query parameter {name!r}; allowed: {', '.join(sorted(allowed)) or 'none'}",
+                      field=name)
+
+
+def _paging() -> dict[str, Any]:
+    from guidepath.core.domain.records import page_limit
+
+    return {"limit": page_limit(request.args.get("limit")), "cursor": request.args.get("cursor") or None}
+
+
+def _with_issues(path: dict[str, Any], issues: list) -> dict[str, Any]:
+    return {**path, "issues": [store.issue_dict(i) for i in issues]}
+
+
+def _flag(name: str) -> bool:
+    raw = request.args.get(name)
+    if raw in (None, "", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise Invalid(f"{name} must be true or false", field=name)
+
+
+# -- documents ----------------------------------------------------------------------
+
+
+@bp.get(f"{PATHS}/schema")
+@require("agent")
+@_documented("The Guided Path document JSON Schema (version 1)")
+def document_json_schema():
+    return jsonify(document_schema())
+
+
+@bp.get(PATHS)
+@require("agent")
+@_documented("List guided paths without their drafts: ?status=active (default)|archived|all, limit, cursor")
+def list_paths():
+    _reject_unknown({"status", "limit", "cursor"})
+    status = request.args.get("status") or "active"
+    with tenant_ctx().engine.connect() as conn:
+        page = store.list_paths(conn, status=None if status == "all" else status, **_paging())
+    return jsonify(page.as_dict())
+
+
+@bp.post(PATHS)
+@require("agent")
+@_documented("Create a guided path from a document (its draft); problems that do not prevent "
+             "saving a draft are returned in `issues`",
+             requestBody=_document_body("The document; its `id` becomes the path's key"))
+def create_path():
+    document = json_body()
+    ctx = tenant_ctx()
+    with ctx.begin() as conn:
+        path, issues = store.create(conn, document, tenant_registry(ctx), actor=actor_id(),
+                                    limits=limits_for(ctx))
+    response = jsonify(_with_issues(path, issues))
+    response.headers["Location"] = f"{PATHS}/{path['id']}"
+    return response, 201
+
+
+@bp.get(f"{PATHS}/<path_ref>")
+@require("agent")
+@_documented("Get a guided path (by id or key) with its draft and the problems publishing it would report")
+def get_path(path_ref: str):
+    ctx = tenant_ctx()
+    with ctx.engine.connect() as conn:
+        return jsonify(store.get(conn, path_ref, tenant_registry(ctx), limits=limits_for(ctx)))
+
+
+@bp.put(f"{PATHS}/<path_ref>")
+@require("agent")
+@_documented("Replace the draft (published versions never change)",
+             requestBody=_document_body("The whole new draft document"))
+def replace_draft(path_ref: str):
+    document = json_body()
+    ctx = tenant_ctx()
+    with ctx.begin() as conn:
+        path, issues = store.replace_draft(conn, path_ref, document, tenant_registry(ctx),
+                                           actor=actor_id(), limits=limits_for(ctx))
+    return jsonify(_with_issues(path, issues))
+
+
+@bp.patch(f"{PATHS}/<path_ref>")
+@require("agent")
+@_documented(
+    "Change part of the draft with a JSON Merge Patch (RFC 7396; null deletes a field)",
+    requestBody={"required": True, "content": {
+        "application/merge-patch+json": {"schema": {"type": "object"}},
+        "application/json": {"schema": {"type": "object"}},
+    }},
+)
+def patch_draft(path_ref: str):
+    patch = _merge_patch_body()
+    ctx = tenant_ctx()
+    with ctx.begin() as conn:
+        path, issues = store.patch_draft(conn, path_ref, patch, tenant_registry(ctx),
+                                         actor=actor_id(), limits=limits_for(ctx))
+    return jsonify(_with_issues(path, issues))
+
+
+def _merge_patch_body() -> dict[str, Any]:
+    if request.mimetype != "application/merge-patch+json":
+        return json_body()
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadJSON(f"the body is not valid JSON: {exc}", field="body") from None
+    if not isinstance(data, dict):
+        raise Invalid(f"a merge patch must be a JSON object, got {type(data).__name__}", field="body")
+    return data
+
+
+@bp.post(f"{PATHS}/<path_ref>/publish")
+@require("admin")
+@_documented("Publish the draft as the next immutable version (admin); 422 lists every problem")
+def publish(path_ref: str):
+    json_body(allow_empty=True)  # no options yet; refuse a malformed body all the same
+    ctx = tenant_ctx()
+    with ctx.begin() as conn:
+        published = store.publish(conn, path_ref, tenant_registry(ctx), actor=actor_id(),
+                                  emit=ctx.emit, limits=limits_for(ctx))
+        version = store.get_version(conn, published.path["id"], published.version)
+    response = jsonify(version)
+    response.headers["Location"] = f"{PATHS}/{version['path_id']}/versions/{version['version']}"
+    return response, 201
+
+
+@bp.get(f"{PATHS}/<path_ref>/versions")
+@require("agent")
+@_documented("List the published versions, newest first (without documents)")
+def list_versions(path_ref: str):
+    _reject_unknown({"limit", "cursor"})
+    with tenant_ctx().engine.connect() as conn:
+        return jsonify(store.list_versions(conn, path_ref, **_paging()).as_dict())
+
+
+@bp.get(f"{PATHS}/<path_ref>/versions/<int:version>")
+@require("agent")
+@_documented("Get one published version with its document")
+def get_version(path_ref: str, version: int):
+    with tenant_ctx().engine.connect() as conn:
+        return jsonify(store.get_version(conn, path_ref, version))
+
+
+@bp.route(f"{PATHS}/<path_ref>/versions/<int:version>", methods=["PUT", "PATCH", "DELETE"])
+@require("agent")
+@_documented("Refused (405): published versions are immutable; edit the draft and publish again")
+def change_version(path_ref: str, version: int):
+    with tenant_ctx().engine.connect() as conn:
+        found = store.get_version(conn, path_ref, version)  # 404 first for a version that does not exist
+    raise ImmutableVersion(
+        f"version {version} of {found['key']!r} is published and cannot be changed or deleted; "
+        f"edit the draft (PUT {PATHS}/{found['path_id']}) and publish it as a new version",
+        field="version",
+    )
+
+
+@bp.post(f"{PATHS}/<path_ref>/archive")
+@require("admin")
+@_documented("Archive a path (admin): no new runs or edits; runs in progress go on")
+def archive(path_ref: str):
+    json_body(allow_empty=True)
+    with tenant_ctx().begin() as conn:
+        return jsonify(store.set_status(conn, path_ref, store.ARCHIVED, actor=actor_id()))
+
+
+@bp.post(f"{PATHS}/<path_ref>/restore")
+@require("admin")
+@_documented("Restore an archived path (admin)")
+def restore(path_ref: str):
+    json_body(allow_empty=True)
+    with tenant_ctx().begin() as conn:
+        return jsonify(store.set_status(conn, path_ref, store.ACTIVE, actor=actor_id()))
+
+
+@bp.post(f"{PATHS}/import")
+@require("admin")
+@_documented("Import a document (admin): creates the path or replaces the draft of the path with "
+             "its id; ?publish=true publishes it too (all or nothing)",
+             requestBody=_document_body("A document, as exported"))
+def import_path():
+    _reject_unknown({"publish"})
+    publish_it = _flag("publish")
+    document = json_body()
+    ctx = tenant_ctx()
+    with ctx.begin() as conn:
+        result = store.import_document(conn, document, tenant_registry(ctx), actor=actor_id(),
+                                       emit=ctx.emit, publish_it=publish_it, limits=limits_for(ctx))
+    body = {**_with_issues(result.path, result.issues), "created": result.created,
+            "published_version": result.version}
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.get(f"{PATHS}/<path_ref>/export")
+@require("agent")
+@_documented("Export a document as a JSON file: the latest published version, ?version=N, or "
+             "?version=draft (the draft is exported when nothing is published yet)")
+def export_path(path_ref: str):
+    _reject_unknown({"version"})
+    raw = request.args.get("version") or None
+    version: int | str | None = raw
+    if raw not in (None, "draft"):
+        if not raw.isdigit() or int(raw) < 1:
+            raise Invalid("version must be a version number or 'draft'", field="version")
+        version = int(raw)
+    with tenant_ctx().engine.connect() as conn:
+        document, filename = store.export_document(conn, path_ref, version)
+    response = Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+                        mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,229 @@
+"""Guided Paths as a guidepath plugin: tables, routes, events, CLI, step types.
+
+Registered through the ``guidepath.plugins`` entry-point group like any partner's
+plugin (``guided_paths = "guidepath.guided_paths.plugin"``); nothing in the kernel
+knows it exists. A deployment can replace it by skipping it
+(``GUIDEPATH_DISABLED_PLUGINS=guided_paths``) and installing its own.
+
+Step types come from the built-ins plus every plugin's ``register_step_types``.
+The registry is built per kernel (there is no module-global one: two apps in one
+process never share step types) and per set of disabled plugins, so a tenant that
+disabled a plugin cannot publish paths using that plugin's step types::
+
+    registry = tenant_registry(ctx)          # in a request or a hook
+    registry = registry_for(kernel)          # every installed plugin (CLI, tests)
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from guidepath.core.events import EventType
+from guidepath.core.plugins import PluginError, PluginInfo, hookimpl
+
+from .step_types import BUILTIN_OWNER, DuplicateStepTypeError, StepTypeRegistry
+from .validation import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Blueprint, Flask
+
+    from guidepath.core.kernel import Kernel
+    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.tenancy.directory import Tenant
+
+__version__ = "0.1.0"
+
+NAME = BUILTIN_OWNER  # "guided_paths"
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    version=__version__,
+    description="Guided Paths: step-by-step troubleshooting flows, their versions and runs.",
+    builtin=True,
+    default_enabled=True,
+    settings_schema={
+        "type": "object",
+        "properties": {
+            "max_document_bytes": {
+                "type": "integer", "minimum": 1024, "maximum": DEFAULT_LIMITS.max_document_bytes,
+                "default": DEFAULT_LIMITS.max_document_bytes,
+                "description": "Largest Guided Path document (UTF-8 JSON) that may be saved.",
+            },
+            "allow_self_service": {
+                "type": "boolean", "default": True,
+                "description": "Whether customers may run published paths on their own (mode self_service).",
+            },
+            "handover_on_escalate": {
+                "type": "boolean", "default": True,
+                "description": "Whether a self-service run that ends with outcome 'escalate' is handed "
+                               "over to the agents' queue (a waiting support session) at once.",
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+
+
+# -- settings and step types ----------------------------------------------------
+
+
+def settings(ctx: TenantContext) -> dict[str, Any]:
+    """This tenant's settings of the plugin, defaults filled in."""
+    state = ctx.plugin_states().get(NAME)
+    return state.settings if state is not None else PLUGIN.default_settings()
+
+
+def limits_for(ctx: TenantContext) -> Limits:
+    return replace(DEFAULT_LIMITS, max_document_bytes=settings(ctx)["max_document_bytes"])
+
+
+_registries: weakref.WeakKeyDictionary[Any, dict[tuple[int, frozenset[str]], StepTypeRegistry]] = (
+    weakref.WeakKeyDictionary()
+)
+_registries_lock = threading.Lock()
+
+
+def registry_for(kernel: Kernel, disabled: Iterable[str] = ()) -> StepTypeRegistry:
+    """The step types of ``kernel``'s plugins, leaving out ``disabled`` ones.
+
+    Cached per kernel, per plugin generation (registering a plugin for one test
+    rebuilds it) and per disabled set. A plugin whose hook raises is logged by the
+    plugin manager and left out; two plugins registering one name is a
+    :class:`PluginError` naming both.
+    """
+    key = (kernel.plugins.generation, frozenset(disabled))
+    with _registries_lock:
+        cached = _registries.get(kernel, {}).get(key)
+    if cached is not None:
+        return cached
+    registry = StepTypeRegistry.with_builtins()
+    for plugin_name, step_types in kernel.plugins.for_tenant(key[1]).call("register_step_types"):
+        if not isinstance(step_types, (list, tuple)):
+            raise PluginError(plugin_name, "register_step_types must return a list of StepType")
+        for step_type in step_types:
+            try:
+                registry.register(step_type, owner=plugin_name)
+            except (DuplicateStepTypeError, TypeError) as exc:
+                raise PluginError(plugin_name, str(exc)) from None
+    with _registries_lock:
+        per_kernel = {k: v for k, v in _registries.get(kernel, {}).items() if k[0] == key[0]}
+        per_kernel[key] = registry
+        _registries[kernel] = per_kernel
+    return registry
+
+
+def tenant_registry(ctx: TenantContext) -> StepTypeRegistry:
+    """The step types of the plugins enabled for ``ctx``'s tenant."""
+    disabled = [name for name, state in ctx.plugin_states().items() if not state.enabled]
+    return registry_for(ctx.kernel, disabled)
+
+
+# -- events -----------------------------------------------------------------------
+
+
+def _id(prefix: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": f"^{prefix}_[0-9a-z]{{26}}$"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "required": sorted(properties),
+        "additionalProperties": False,
+    }
+
+
+_KEY = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}
+_STEP_ID = {"type": "string", "pattern": "^[a-z0-9_][a-z0-9_-]{0,62}$"}
+_RUN = {"run_id": _id("run"), "path_id": _id("gp"), "version": {"type": "integer", "minimum": 1}}
+OUTCOMES = ["resolved", "unresolved", "escalate"]
+
+# Ids, states and outcomes only: no answers, variables or texts, which may hold
+# what a customer typed. Consumers fetch the run through the API if they need more.
+EVENT_TYPES = [
+    EventType(
+        "run.started",
+        _object({**_RUN, "path_key": _KEY, "session_id": _nullable(_id("ses")),
+                 "customer_id": _nullable(_id("cus")), "mode": {"enum": ["self_service", "agent"]}}),
+        description="A Guided Path run started on a published version.",
+    ),
+    EventType(
+        "run.step_completed",
+        _object({**_RUN, "seq": {"type": "integer", "minimum": 0}, "step_id": _STEP_ID,
+                 "step_type": {"type": "string", "maxLength": 131},
+                 "event": {"type": "string", "maxLength": 32}}),
+        description="A run got past a step: an answer, an acknowledged message, an action's or "
+                    "an app's result (the value itself is not in the event).",
+    ),
+    EventType(
+        "run.completed",
+        _object({**_RUN, "status": {"enum": ["completed", "abandoned"]},
+                 "outcome": _nullable({"enum": OUTCOMES}),
+                 "steps": {"type": "integer", "minimum": 0},
+                 "duration_ms": {"type": "integer", "minimum": 0}}),
+        description="A run ended: completed at an end step with its outcome, or abandoned (outcome null).",
+    ),
+    EventType(
+        "run.handed_over",
+        _object({**_RUN, "session_id": _id("ses")}),
+        description="A run was handed over to the agents: a support session in state 'waiting' has it attached.",
+    ),
+    EventType(
+        "guided_path.published",
+        _object({"path_id": _id("gp"), "path_key": _KEY, "version": {"type": "integer", "minimum": 1}}),
+        description="A draft was published as a new immutable version.",
+    ),
+]
+
+
+# -- hooks ------------------------------------------------------------------------
+
+
+@hookimpl
+def register_migrations() -> list[str]:
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def register_event_types() -> list[EventType]:
+    return list(EVENT_TYPES)
+
+
+@hookimpl
+def register_routes() -> list[Blueprint]:
+    from .api import bp
+
+    return [bp]
+
+
+@hookimpl
+def register_cli_commands(cli: click.Group) -> None:
+    from .cli import paths
+
+    cli.add_command(paths)
+
+
+@hookimpl
+def app_started(app: Flask) -> None:
+    # Build the full registry now so a duplicate step type is logged at start-up,
+    # naming both plugins, rather than on the first request that needs it.
+    kernel = app.extensions["guidepath"]
+    app.extensions["guided_paths.step_types"] = registry_for(kernel)
+
+
+@hookimpl
+def seed_demo(tenant: Tenant, ctx: TenantContext) -> None:
+    from .demo import seed_demo_paths
+
+    seed_demo_paths(ctx)
