@@ -20,7 +20,7 @@ from guidepath.core.web.auth import actor_id, require
 from guidepath.core.web.body import BadJSON, json_body
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import store
+from . import runs, store
 from .plugin import limits_for, tenant_registry
 from .step_types import document_schema
 from .store import InvalidDocument
@@ -280,3 +280,110 @@ def export_path(path_ref: str):
                         mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# -- runs ---------------------------------------------------------------------------
+
+
+def _env() -> runs.RunEnv:
+    return runs.RunEnv.for_tenant(tenant_ctx(), actor_id())
+
+
+@bp.post(RUNS)
+@require("agent")
+@_documented("Start a run on the latest published version of a path (the run stays pinned to it)",
+             requestBody=_body(runs.START_SCHEMA))
+def start_run():
+    data = json_body()
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.start(conn, env, data)
+    response = jsonify(run)
+    response.headers["Location"] = f"{RUNS}/{run['id']}"
+    return response, 201
+
+
+@bp.get(RUNS)
+@require("agent")
+@_documented("List runs: ?session_id=, ?status= (a status or 'live'), ?path_id= (id or key), limit, cursor")
+def list_runs():
+    _reject_unknown({"session_id", "status", "path_id", "limit", "cursor"})
+    args = request.args
+    with tenant_ctx().engine.connect() as conn:
+        page = runs.list_runs(conn, session_id=args.get("session_id") or None, status=args.get("status") or None,
+                              path_id=args.get("path_id") or None, **_paging())
+    return jsonify(page.as_dict())
+
+
+@bp.get(f"{RUNS}/<run_id>")
+@require("agent")
+@_documented("Get a run (resume): status, the current step rendered in the run's locale (`view`), "
+             "variables, answers and the recorded history")
+def get_run(run_id: str):
+    with tenant_ctx().engine.connect() as conn:
+        return jsonify(runs.get(conn, run_id))
+
+
+@bp.post(f"{RUNS}/<run_id>/answers")
+@require("agent")
+@_documented("Answer the step the run waits on; 409 if it waits on another step",
+             requestBody=_body(runs.ANSWER_SCHEMA))
+def answer_run(run_id: str):
+    data = json_body()
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        return jsonify(runs.answer(conn, env, run_id, data))
+
+
+@bp.post(f"{RUNS}/<run_id>/back")
+@require("agent")
+@_documented("Undo the last answer: the run waits on that step again", requestBody={
+    **_body(runs.BACK_SCHEMA), "required": False})
+def back_run(run_id: str):
+    data = json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        return jsonify(runs.back(conn, env, run_id, data))
+
+
+@bp.post(f"{RUNS}/<run_id>/actions/<step_id>")
+@require("agent")
+@_documented("Report the result of the action the run waits on (ok=false continues at on_error)",
+             requestBody=_body(runs.ACTION_SCHEMA))
+def complete_action(run_id: str, step_id: str):
+    data = json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        return jsonify(runs.complete_action(conn, env, run_id, step_id, data))
+
+
+@bp.post(f"{RUNS}/<run_id>/apps/<step_id>")
+@require("agent")
+@_documented("Report a Guided Path App's output (validated against the step's output_schema)",
+             requestBody=_body(runs.APP_SCHEMA))
+def complete_app(run_id: str, step_id: str):
+    data = json_body()
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        return jsonify(runs.complete_app(conn, env, run_id, step_id, data))
+
+
+@bp.post(f"{RUNS}/<run_id>/abandon")
+@require("agent")
+@_documented("Abandon the run for good")
+def abandon_run(run_id: str):
+    json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        return jsonify(runs.abandon(conn, env, run_id))
+
+
+@bp.post(f"{RUNS}/<run_id>/handover")
+@require("agent")
+@_documented("Hand a self-service run over to the agents: attach it to a waiting support session",
+             requestBody={**_body(runs.HANDOVER_SCHEMA), "required": False})
+def hand_over_run(run_id: str):
+    data = json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        return jsonify(runs.hand_over(conn, env, run_id, data))

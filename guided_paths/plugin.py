@@ -167,6 +167,14 @@ EVENT_TYPES = [
                     "an app's result (the value itself is not in the event).",
     ),
     EventType(
+        "run.action_requested",
+        _object({**_RUN, "step_id": _STEP_ID, "action": {"type": "string", "maxLength": 131},
+                 "session_id": _nullable(_id("ses"))}),
+        description="A run waits for an action (diagnostics.collect, remote_control.request, a plugin's "
+                    "non-interactive step type…). The plugin that does it reads the run's view for the "
+                    "input and reports with POST /api/v1/runs/{run_id}/actions/{step_id}.",
+    ),
+    EventType(
         "run.completed",
         _object({**_RUN, "status": {"enum": ["completed", "abandoned"]},
                  "outcome": _nullable({"enum": OUTCOMES}),

@@ -116,6 +116,19 @@ def _row(conn: Connection, ref: str, *, lock: bool = False) -> Any:
     return row
 
 
+def path_row(conn: Connection, ref: str, *, lock: bool = False) -> Any:
+    """The ``guided_paths`` row of an id or key (locked on PostgreSQL with ``lock``); 404 if none."""
+    return _row(conn, ref, lock=lock)
+
+
+def version_document(conn: Connection, path_id: str, version: int) -> dict:
+    """The document of a published version (which always exists for a run's pin)."""
+    row = _version_row(conn, path_id, version)
+    if row is None:
+        raise NotFound(f"guided path {path_id!r} has no version {version}", field="version")
+    return row.document
+
+
 def _summary(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,

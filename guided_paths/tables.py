@@ -81,6 +81,8 @@ guided_path_run_steps = Table(
     tenant_metadata,
     Column("run_id", String(40), ForeignKey("guided_path_runs.id", ondelete="CASCADE"), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
+    # The path that owns the step: the run's own, or a subpath's (document ``id`` slugs).
+    Column("path_key", String(63), nullable=True),
     Column("step_id", String(63), nullable=True),
     Column("event", String(32), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),

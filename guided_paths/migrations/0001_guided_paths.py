@@ -78,6 +78,7 @@ def upgrade() -> None:
         "guided_path_run_steps",
         sa.Column("run_id", sa.String(length=40), nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("path_key", sa.String(length=63), nullable=True),
         sa.Column("step_id", sa.String(length=63), nullable=True),
         sa.Column("event", sa.String(length=32), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
