@@ -312,6 +312,12 @@ def analyze_rule(
                     ))
         if is_list:
             seen += 1  # the argument list is a value too
+            if seen > max_nodes:
+                problems.append(RuleProblem(
+                    "", "expression.too_many_nodes",
+                    f"the rule has more than {max_nodes} values; split it or simplify it",
+                ))
+                break
             if depth + 1 > max_depth:
                 push((raw, depth + 1, scoped, False, op_link))  # reported as too deep
                 continue

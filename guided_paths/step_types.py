@@ -156,8 +156,18 @@ def _builtin_config_schema(name: str) -> dict[str, Any]:
 
 
 def builtin_step_types() -> list[StepType]:
-    """The seven built-in step types, to register under :data:`BUILTIN_OWNER`."""
-    return [
+    """The seven built-in step types, to register under :data:`BUILTIN_OWNER`.
+
+    The same (immutable) objects every call: building them checks their
+    schemas against the meta-schema, which is slow, and an app builds a
+    registry per tenant view. Treat their schema dicts as read-only.
+    """
+    return list(_builtin_step_types())
+
+
+@functools.cache
+def _builtin_step_types() -> tuple[StepType, ...]:
+    return tuple(
         StepType(
             name=name,
             config_schema=_builtin_config_schema(name),
@@ -166,7 +176,7 @@ def builtin_step_types() -> list[StepType]:
             answer_schema=copy.deepcopy(_ANSWER_SCHEMAS.get(name)),
         )
         for name in BUILTIN_STEP_TYPE_NAMES
-    ]
+    )
 
 
 @dataclass
