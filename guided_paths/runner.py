@@ -470,7 +470,7 @@ def abandon(state: RunState, *, now: str) -> RunState:
     return RunState(
         path_id=state.path_id, version=state.version, status="abandoned", current_step=state.current_step,
         variables=state.variables, answers=state.answers, history=state.history, outcome=None,
-        stack=state.stack, checkpoints=state.checkpoints, documents=state.documents,
+        stack=state.stack, checkpoints=(), documents=_keep_documents(state.documents, state.stack, ()),
     )
 
 
@@ -758,6 +758,8 @@ class _Transition:
             self.variables, self.answers = frame.parent_variables, frame.parent_answers
             self.record(frame.parent_step, "completed", {"outcome": outcome})
         self.status, self.current, self.outcome = "completed", None, outcome
+        # A finished run cannot go back: drop what only back() needed.
+        self.checkpoints, self.documents = (), {}
         return None
 
     def enter_subpath(self, step_id: str, step: Mapping[str, Any]) -> None:
