@@ -78,6 +78,14 @@ def _paging() -> dict[str, Any]:
     return {"limit": page_limit(request.args.get("limit")), "cursor": request.args.get("cursor") or None}
 
 
+def _rules() -> tuple[Any, Any, Any]:
+    """The tenant's context, step types and size limits. Read them before opening a
+    transaction: they may query the plugin settings on another connection, which on
+    SQLite would wait for the transaction's write lock."""
+    ctx = tenant_ctx()
+    return ctx, tenant_registry(ctx), limits_for(ctx)
+
+
 def _with_issues(path: dict[str, Any], issues: list) -> dict[str, Any]:
     return {**path, "issues": [store.issue_dict(i) for i in issues]}
 
@@ -119,10 +127,9 @@ def list_paths():
              requestBody=_document_body("The document; its `id` becomes the path's key"))
 def create_path():
     document = json_body()
-    ctx = tenant_ctx()
+    ctx, registry, limits = _rules()
     with ctx.begin() as conn:
-        path, issues = store.create(conn, document, tenant_registry(ctx), actor=actor_id(),
-                                    limits=limits_for(ctx))
+        path, issues = store.create(conn, document, registry, actor=actor_id(), limits=limits)
     response = jsonify(_with_issues(path, issues))
     response.headers["Location"] = f"{PATHS}/{path['id']}"
     return response, 201
@@ -132,9 +139,9 @@ def create_path():
 @require("agent")
 @_documented("Get a guided path (by id or key) with its draft and the problems publishing it would report")
 def get_path(path_ref: str):
-    ctx = tenant_ctx()
+    ctx, registry, limits = _rules()
     with ctx.engine.connect() as conn:
-        return jsonify(store.get(conn, path_ref, tenant_registry(ctx), limits=limits_for(ctx)))
+        return jsonify(store.get(conn, path_ref, registry, limits=limits))
 
 
 @bp.put(f"{PATHS}/<path_ref>")
@@ -143,10 +150,9 @@ def get_path(path_ref: str):
              requestBody=_document_body("The whole new draft document"))
 def replace_draft(path_ref: str):
     document = json_body()
-    ctx = tenant_ctx()
+    ctx, registry, limits = _rules()
     with ctx.begin() as conn:
-        path, issues = store.replace_draft(conn, path_ref, document, tenant_registry(ctx),
-                                           actor=actor_id(), limits=limits_for(ctx))
+        path, issues = store.replace_draft(conn, path_ref, document, registry, actor=actor_id(), limits=limits)
     return jsonify(_with_issues(path, issues))
 
 
@@ -161,10 +167,9 @@ def replace_draft(path_ref: str):
 )
 def patch_draft(path_ref: str):
     patch = _merge_patch_body()
-    ctx = tenant_ctx()
+    ctx, registry, limits = _rules()
     with ctx.begin() as conn:
-        path, issues = store.patch_draft(conn, path_ref, patch, tenant_registry(ctx),
-                                         actor=actor_id(), limits=limits_for(ctx))
+        path, issues = store.patch_draft(conn, path_ref, patch, registry, actor=actor_id(), limits=limits)
     return jsonify(_with_issues(path, issues))
 
 
@@ -186,10 +191,9 @@ def _merge_patch_body() -> dict[str, Any]:
 @_documented("Publish the draft as the next immutable version (admin); 422 lists every problem")
 def publish(path_ref: str):
     json_body(allow_empty=True)  # no options yet; refuse a malformed body all the same
-    ctx = tenant_ctx()
+    ctx, registry, limits = _rules()
     with ctx.begin() as conn:
-        published = store.publish(conn, path_ref, tenant_registry(ctx), actor=actor_id(),
-                                  emit=ctx.emit, limits=limits_for(ctx))
+        published = store.publish(conn, path_ref, registry, actor=actor_id(), emit=ctx.emit, limits=limits)
         version = store.get_version(conn, published.path["id"], published.version)
     response = jsonify(version)
     response.headers["Location"] = f"{PATHS}/{version['path_id']}/versions/{version['version']}"
@@ -253,10 +257,10 @@ def import_path():
     _reject_unknown({"publish"})
     publish_it = _flag("publish")
     document = json_body()
-    ctx = tenant_ctx()
+    ctx, registry, limits = _rules()
     with ctx.begin() as conn:
-        result = store.import_document(conn, document, tenant_registry(ctx), actor=actor_id(),
-                                       emit=ctx.emit, publish_it=publish_it, limits=limits_for(ctx))
+        result = store.import_document(conn, document, registry, actor=actor_id(), emit=ctx.emit,
+                                       publish_it=publish_it, limits=limits)
     body = {**_with_issues(result.path, result.issues), "created": result.created,
             "published_version": result.version}
     return jsonify(body), 201 if result.created else 200

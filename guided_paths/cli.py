@@ -48,12 +48,12 @@ def import_path(state: CliState, file: Path, slug: str, publish: bool) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{file} is not a JSON document: {exc}") from None
     _tenant, ctx = state.tenant_context(slug)
+    # Read before the transaction: on SQLite a second connection would wait for its lock.
+    registry, limits = tenant_registry(ctx), limits_for(ctx)
     try:
         with ctx.begin() as conn:
-            result = store.import_document(
-                conn, document, tenant_registry(ctx), actor=CLI_ACTOR, emit=ctx.emit,
-                publish_it=publish, limits=limits_for(ctx),
-            )
+            result = store.import_document(conn, document, registry, actor=CLI_ACTOR, emit=ctx.emit,
+                                           publish_it=publish, limits=limits)
     except store.InvalidDocument as exc:
         raise click.ClickException(_problems(exc.issues, f"{file}: {exc.message}")) from None
     path = result.path
