@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 from json_logic.apply import apply as _panzi_apply
@@ -138,20 +138,26 @@ class Reference:
     """A data path a rule reads at the top scope, e.g. ``vars.os.version``.
 
     ``root`` is ``vars`` or ``answers`` (or anything else the rule wrote),
-    ``name`` the variable or step id, ``pointer`` where in the rule it is.
+    ``name`` the variable or step id, ``pointer`` where in the rule it is
+    (built only when asked for: most references are fine and never shown).
     """
 
-    pointer: str
     path: str
+    link: Any = field(default=None, repr=False, compare=False)
+    prefix: str = field(default="", repr=False, compare=False)
+
+    @property
+    def pointer(self) -> str:
+        return self.prefix + _pointer(self.link)
 
     @property
     def root(self) -> str:
-        return self.path.split(".", 1)[0]
+        return self.path.partition(".")[0]
 
     @property
     def name(self) -> str | None:
-        parts = self.path.split(".")
-        return parts[1] if len(parts) > 1 else None
+        _root, dot, rest = self.path.partition(".")
+        return rest.partition(".")[0] if dot else None
 
 
 # --------------------------------------------------------------------------
@@ -252,10 +258,10 @@ def analyze_rule(
             for index in range(len(node) - 1, -1, -1):
                 push((node[index], depth + 1, scoped, literal, (link, index)))
             continue
-        if any(type(key) is not str for key in node):
-            problems.append(RuleProblem(_pointer(link), "expression.invalid_rule", "object keys must be strings"))
-            continue
         if literal or len(node) != 1:
+            if any(type(key) is not str for key in node):
+                problems.append(RuleProblem(_pointer(link), "expression.invalid_rule", "object keys must be strings"))
+                continue
             if strict and not literal:
                 problems.append(RuleProblem(
                     _pointer(link), "expression.malformed",
@@ -269,6 +275,9 @@ def analyze_rule(
             pass
         op_link = (link, op)
         if op not in ALLOWED_OPERATORS:
+            if type(op) is not str:
+                problems.append(RuleProblem(_pointer(link), "expression.invalid_rule", "object keys must be strings"))
+                continue
             why = _REFUSED_OPERATORS.get(op, "")
             problems.append(RuleProblem(
                 _pointer(op_link), "expression.unknown_operator",
@@ -291,7 +300,7 @@ def analyze_rule(
                     "the initial value of 'reduce' must be a literal (string, number, boolean or null)",
                 ))
         if op in _PATH_OPERATORS and not scoped:
-            for index, path in _literal_paths(op, args):
+            for index, path in ((0, args[0] if args else None),) if op == "var" else _literal_paths(op, args):
                 path_link = (op_link, index) if is_list else op_link
                 if type(path) in (int, float, bool) and not strict:
                     path = to_string(path)  # {"var": 1} reads "1", as json-logic-js does
@@ -304,8 +313,9 @@ def analyze_rule(
                         ))
                     continue
                 if path != "":
-                    found.append(Reference(_pointer(path_link), path))
-                if strict and (path.split(".", 1)[0] not in DATA_ROOTS or "." not in path):
+                    found.append(Reference(path, path_link))
+                root, dot, _rest = path.partition(".")
+                if strict and (not dot or root not in DATA_ROOTS):
                     problems.append(RuleProblem(
                         _pointer(path_link), "expression.unknown_root",
                         f"data path {path!r} must start with 'vars.<variable>' or 'answers.<step_id>'",
@@ -426,7 +436,7 @@ def analyze_template(
             continue
         analysis = analyze_rule(rule, max_depth=max_depth, max_nodes=max_nodes)
         problems.extend(RuleProblem(prefix + p.pointer, p.code, p.message) for p in analysis.problems)
-        found.extend(Reference(prefix + r.pointer, r.path) for r in analysis.references)
+        found.extend(Reference(r.path, r.link, prefix + r.prefix) for r in analysis.references)
     return RuleAnalysis(problems, found)
 
 
@@ -472,7 +482,7 @@ def evaluate(rule: Any, data: Any) -> Any:
     that cannot be handled; the message names the first problem and where it is.
     The result is a JSON value.
     """
-    problems = analyze_rule(rule, strict=False).problems
+    problems = [] if _acceptable(rule) else analyze_rule(rule, strict=False).problems
     if problems:
         first = problems[0]
         where = f" at {first.pointer}" if first.pointer else ""
@@ -488,6 +498,50 @@ def evaluate(rule: Any, data: Any) -> Any:
         raise ExpressionError("invalid_data", "the data is nested too deeply to evaluate this rule") from None
     except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
         raise ExpressionError("evaluation_failed", f"rule could not be evaluated: {exc}") from None
+
+
+def _acceptable(rule: Any, max_depth: int = MAX_RULE_DEPTH, max_nodes: int = MAX_RULE_NODES) -> bool:
+    """Would :func:`analyze_rule` (not strict) find nothing? The same rules as
+    there, without pointers or references: a runner evaluates rules on every
+    transition, and only a refusal needs explaining (then analyze_rule runs)."""
+    stack: list[tuple[Any, int, bool]] = [(rule, 1, False)]
+    pop, push = stack.pop, stack.append
+    seen = 0
+    while stack:
+        node, depth, literal = pop()
+        seen += 1
+        if seen > max_nodes or depth > max_depth:
+            return False
+        t = type(node)
+        if t is str or t is int or t is bool or node is None:
+            continue
+        if t is float:
+            if node - node != 0:  # NaN or ±Infinity
+                return False
+        elif t is list:
+            for item in node:
+                push((item, depth + 1, literal))
+        elif t is dict:
+            if literal or len(node) != 1:
+                for key, value in node.items():
+                    if type(key) is not str:
+                        return False
+                    push((value, depth + 1, True))
+                continue
+            for op, raw in node.items():
+                if op not in ALLOWED_OPERATORS:
+                    return False
+                if type(raw) is list:
+                    seen += 1
+                    if seen > max_nodes or depth + 1 > max_depth:
+                        return False
+                    for item in raw:
+                        push((item, depth + 2, False))
+                else:
+                    push((raw, depth + 1, False))
+        else:
+            return False
+    return True
 
 
 def _to_json(value: Any) -> Any:

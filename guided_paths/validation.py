@@ -284,6 +284,7 @@ class _DocumentChecker:
         self.steps: dict[str, dict] = {}
         self.variables: dict[str, str | None] = {}
         self.schema_broken_steps: set[str] = set()
+        self.interactive_types: dict[Any, bool] = {}
 
     # ---- plumbing ----------------------------------------------------------
 
@@ -409,8 +410,12 @@ class _DocumentChecker:
                     self.add(issue.pointer, issue.code, issue.message)
 
     def is_interactive(self, step: dict) -> bool:
-        step_type = self.registry.get(step.get("type"))
-        return step_type is not None and step_type.interactive
+        name = step.get("type")
+        flag = self.interactive_types.get(name)
+        if flag is None:
+            step_type = self.registry.get(name)
+            flag = self.interactive_types[name] = step_type is not None and step_type.interactive
+        return flag
 
     def answers_recorded(self, step: dict) -> bool:
         """Steps whose answers rules may read: questions and interactive plugin steps."""
@@ -536,19 +541,21 @@ class _DocumentChecker:
 
     def check_references(self, pointer: str, references: list[expressions.Reference]) -> None:
         for ref in references:
-            if ref.name is None:
+            root, dot, rest = ref.path.partition(".")
+            if not dot:
                 continue  # reported by the rule check (unknown_root)
-            if ref.root == "vars" and ref.name not in self.variables:
+            name = rest.partition(".")[0]
+            if root == "vars" and name not in self.variables:
                 self.add(pointer + ref.pointer, "expression.unknown_variable",
-                         f"variable {ref.name!r} is not declared; add it under /variables")
-            elif ref.root == "answers":
-                target = self.steps.get(ref.name)
+                         f"variable {name!r} is not declared; add it under /variables")
+            elif root == "answers":
+                target = self.steps.get(name)
                 if target is None:
                     self.add(pointer + ref.pointer, "expression.unknown_answer",
-                             f"there is no step {ref.name!r} whose answer could be read")
+                             f"there is no step {name!r} whose answer could be read")
                 elif not self.answers_recorded(target):
                     self.add(pointer + ref.pointer, "expression.unknown_answer",
-                             f"step {ref.name!r} is a {target['type']} step; only questions "
+                             f"step {name!r} is a {target['type']} step; only questions "
                              "(and interactive plugin steps) have answers")
 
     def check_question(self, pointer: str, step: dict) -> None:

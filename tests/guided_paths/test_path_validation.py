@@ -439,3 +439,19 @@ def test_validation_does_not_change_the_document(charge_doc, registry):
 def test_defaults(registry):
     assert DEFAULT_LIMITS.max_steps == 10_000
     assert DEFAULT_LIMITS.max_document_bytes == 2 * 1024 * 1024
+
+
+def test_the_documented_example_is_valid_and_runs(registry):
+    from pathlib import Path
+
+    from guidepath.guided_paths import runner
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "guided-paths.md").read_text("utf-8")
+    example = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])
+    assert validate_document(example, registry) == []
+    state = runner.start(example, version=1, now="t")
+    state = runner.answer(example, state, "welcome", {"ack": True}, now="t")
+    state = runner.answer(example, state, "ask_cable", "usb_c", now="t")
+    state = runner.answer(example, state, "ask_tried", ["other_cable"], now="t")
+    state = runner.complete_action(example, state, "collect", {"battery_health": 41}, now="t")
+    assert state.outcome == "escalate"
