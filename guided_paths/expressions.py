@@ -56,6 +56,8 @@ __all__ = [
     "RuleAnalysis",
     "analyze_rule",
     "analyze_template",
+    "quick_strict_check",
+    "quick_template_check",
     "strict_equals",
     "truthy",
     "RuleProblem",
@@ -337,6 +339,84 @@ def analyze_rule(
         else:
             push((raw, depth + 1, scoped, False, op_link))
     return RuleAnalysis(problems, found)
+
+
+def quick_strict_check(
+    rule: Any, *, max_depth: int = MAX_RULE_DEPTH, max_nodes: int = MAX_RULE_NODES
+) -> list[str] | None:
+    """The data paths ``rule`` reads if :func:`analyze_rule` (strict) would
+    find no problem, else ``None`` (then run it to learn what and where).
+
+    A validator checks thousands of rules, nearly all fine; this walk skips
+    what only a problem needs (pointers, messages). Rules using ``missing``
+    or ``missing_some`` always take the full analysis.
+    """
+    paths: list[str] = []
+    stack: list[tuple[Any, int, bool]] = [(rule, 1, False)]
+    pop, push = stack.pop, stack.append
+    seen = 0
+    while stack:
+        node, depth, scoped = pop()
+        seen += 1
+        if seen > max_nodes or depth > max_depth:
+            return None
+        t = type(node)
+        if t is str or t is int or t is bool or node is None:
+            continue
+        if t is float:
+            if node - node != 0:
+                return None
+            continue
+        if t is list:
+            for item in node:
+                push((item, depth + 1, scoped))
+            continue
+        if t is not dict or len(node) != 1:
+            return None
+        for op, raw in node.items():
+            pass
+        if op not in ALLOWED_OPERATORS:
+            return None
+        is_list = type(raw) is list
+        count = len(raw) if is_list else 1
+        low, high = _ARITY[op]
+        if count < low or (high is not None and count > high):
+            return None
+        if op in _PATH_OPERATORS and not scoped:
+            if op != "var":
+                return None
+            path = (raw[0] if count else None) if is_list else raw
+            if type(path) is not str:
+                return None
+            root, dot, _rest = path.partition(".")
+            if not dot or root not in DATA_ROOTS:
+                return None
+            paths.append(path)
+        if not is_list:
+            push((raw, depth + 1, scoped))
+            continue
+        if op == "reduce" and count == 3 and type(raw[2]) in (dict, list):
+            return None
+        seen += 1
+        if seen > max_nodes or depth + 1 > max_depth:
+            return None
+        scoping = op in _SCOPED_OPERATORS
+        for index, item in enumerate(raw):
+            push((item, depth + 2, scoped or (scoping and index == 1)))
+    return paths
+
+
+def quick_template_check(
+    template: Any, *, max_depth: int = MAX_RULE_DEPTH, max_nodes: int = MAX_RULE_NODES
+) -> list[str] | None:
+    """:func:`quick_strict_check` for every rule in an input template."""
+    paths: list[str] = []
+    for _link, rule in _template_rules(template):
+        found = None if rule is _TOO_DEEP else quick_strict_check(rule, max_depth=max_depth, max_nodes=max_nodes)
+        if found is None:
+            return None
+        paths.extend(found)
+    return paths
 
 
 def check_rule(

@@ -351,7 +351,9 @@ class _DocumentChecker:
         return ok
 
     def check_size(self) -> bool:
-        size = len(json.dumps(self.doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        # check_json ran: no cycles, so the encoder need not look for them.
+        text = json.dumps(self.doc, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
         if size > self.limits.max_document_bytes:
             self.add("", "limits.document_too_large",
                      f"the document is {size} bytes; the limit is {self.limits.max_document_bytes}")
@@ -525,14 +527,26 @@ class _DocumentChecker:
         self.check_store_as(pointer, step)
 
     def check_rule(self, pointer: str, rule: Any) -> None:
-        self.report_analysis(pointer, expressions.analyze_rule(
-            rule, max_depth=self.limits.max_rule_depth, max_nodes=self.limits.max_rule_nodes,
-        ))
+        limits = {"max_depth": self.limits.max_rule_depth, "max_nodes": self.limits.max_rule_nodes}
+        paths = expressions.quick_strict_check(rule, **limits)
+        if paths is not None and all(self.reference_ok(path) for path in paths):
+            return  # nearly every rule: nothing to report, no need for pointers
+        self.report_analysis(pointer, expressions.analyze_rule(rule, **limits))
 
     def check_template(self, pointer: str, template: Any) -> None:
-        self.report_analysis(pointer, expressions.analyze_template(
-            template, max_depth=self.limits.max_rule_depth, max_nodes=self.limits.max_rule_nodes,
-        ))
+        limits = {"max_depth": self.limits.max_rule_depth, "max_nodes": self.limits.max_rule_nodes}
+        paths = expressions.quick_template_check(template, **limits)
+        if paths is not None and all(self.reference_ok(path) for path in paths):
+            return
+        self.report_analysis(pointer, expressions.analyze_template(template, **limits))
+
+    def reference_ok(self, path: str) -> bool:
+        root, dot, rest = path.partition(".")
+        name = rest.partition(".")[0]
+        if root == "vars":
+            return name in self.variables
+        target = self.steps.get(name)
+        return target is not None and self.answers_recorded(target)
 
     def report_analysis(self, pointer: str, analysis: expressions.RuleAnalysis) -> None:
         for problem in analysis.problems:
@@ -565,6 +579,9 @@ class _DocumentChecker:
             if len(options) > self.limits.max_options:
                 self.add(f"{pointer}/options", "limits.too_many_options",
                          f"{len(options)} options; the limit is {self.limits.max_options}")
+            values = [o.get("value") for o in options if type(o) is dict]
+            if all(type(v) is str for v in values) and len(set(values)) == len(values):
+                options = []  # the common case, settled without the pairwise comparison below
             seen: list[Any] = []
             for index, option in enumerate(options):
                 if type(option) is not dict or "value" not in option:

@@ -3,6 +3,8 @@ JavaScript semantics beyond the shared conformance cases."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from guidepath.guided_paths import expressions
@@ -260,3 +262,42 @@ def test_deep_template_is_refused():
     for _ in range(40):
         template = {"k": template}
     assert [p.code for p in check_template(template)] == ["expression.too_deep"]
+
+
+# ---- the validator's fast path agrees with the full analysis ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["vars.os", "answers.q1", "os", "", "vars", "answers.q1.0", "x"]),
+)
+_operators = st.sampled_from(sorted(expressions.ALLOWED_OPERATORS) + ["method", "nope"])
+rules = st.recursive(
+    _leaves,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.builds(lambda op, args: {op: args}, _operators, st.one_of(children, st.lists(children, max_size=4))),
+        st.dictionaries(st.sampled_from(["a", "b", "var"]), children, max_size=3),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(rule=rules, depth=st.sampled_from([3, 6, 32]), nodes=st.sampled_from([5, 20, 1000]))
+def test_quick_strict_check_agrees_with_analyze_rule(rule, depth, nodes):
+    analysis = analyze_rule(rule, max_depth=depth, max_nodes=nodes)
+    quick = expressions.quick_strict_check(rule, max_depth=depth, max_nodes=nodes)
+    if quick is not None:
+        assert analysis.problems == []
+        assert sorted(quick) == sorted(r.path for r in analysis.references)
+    elif "missing" not in json.dumps(rule, default=str):  # missing/missing_some always take the full path
+        assert analysis.problems != []
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(rule=rules)
+def test_lean_acceptance_agrees_with_analyze_rule(rule):
+    assert expressions._acceptable(rule) == (not analyze_rule(rule, strict=False).problems)
