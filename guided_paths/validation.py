@@ -580,10 +580,10 @@ class _DocumentChecker:
                 self.add(f"{pointer}/options", "limits.too_many_options",
                          f"{len(options)} options; the limit is {self.limits.max_options}")
             values = [o.get("value") for o in options if type(o) is dict]
-            if all(type(v) is str for v in values) and len(set(values)) == len(values):
-                options = []  # the common case, settled without the pairwise comparison below
+            # The common case (distinct strings) needs no pairwise comparison.
+            distinct = all(type(v) is str for v in values) and len(set(values)) == len(values)
             seen: list[Any] = []
-            for index, option in enumerate(options):
+            for index, option in enumerate(() if distinct else options):
                 if type(option) is not dict or "value" not in option:
                     continue
                 value = option["value"]
