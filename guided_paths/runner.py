@@ -504,7 +504,7 @@ def step_input(doc: Mapping[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def _check_document(doc: Any, state: RunState) -> None:
-    if not isinstance(doc, Mapping) or doc.get("id") != state.path_id:
+    if not (type(doc) is dict or isinstance(doc, Mapping)) or doc.get("id") != state.path_id:
         raise RunDocumentError(
             "wrong_document",
             f"this run belongs to path {state.path_id!r} version {state.version}; pass that document",
@@ -835,6 +835,10 @@ def _check_question_answer(step: Mapping[str, Any], value: Any, store_type: str 
         return None
     if kind == "single_choice":
         options = _option_values(step)
+        if type(value) is str:  # the common case: string options, compared directly
+            for option in options:
+                if type(option) is str and option == value:
+                    return option
         for option in options:
             if expressions.strict_equals(option, value):
                 return option
