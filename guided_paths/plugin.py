@@ -161,10 +161,11 @@ EVENT_TYPES = [
     EventType(
         "run.step_completed",
         _object({**_RUN, "seq": {"type": "integer", "minimum": 0}, "step_id": _STEP_ID,
-                 "step_type": {"type": "string", "maxLength": 131},
-                 "event": {"type": "string", "maxLength": 32}}),
-        description="A run got past a step: an answer, an acknowledged message, an action's or "
-                    "an app's result (the value itself is not in the event).",
+                 "step_path_key": _KEY, "step_type": {"type": "string", "maxLength": 131},
+                 "event": {"enum": ["answered", "completed"]}}),
+        description="A run got past a step: an answer, an acknowledged message, an action's or an "
+                    "app's result, a decision taken, an end reached (the value itself is not in the "
+                    "event). step_path_key is the path owning the step: the run's own or a subpath's.",
     ),
     EventType(
         "run.action_requested",

@@ -57,13 +57,18 @@ def localize(text: Any, locale: str | None, locales: Any = None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _document_of(doc: Mapping[str, Any], state: RunState, path_key: str | None) -> Mapping[str, Any] | None:
-    """The document that owns ``path_key``'s steps in this run (root or subpath)."""
+def _document_of(doc: Mapping[str, Any], state: RunState, path_key: str | None,
+                 documents: Mapping[str, Any] | None = None) -> Mapping[str, Any] | None:
+    """The document that owns ``path_key``'s steps in this run (root or subpath).
+
+    ``documents`` (``{"key@version": document}``) adds subpath documents the state
+    no longer holds: a finished run drops them."""
     if path_key is None or path_key == state.path_id:
         return doc
-    for key, document in state.documents.items():
-        if key.rsplit("@", 1)[0] == path_key:
-            return document
+    for source in (state.documents, documents or {}):
+        for key, document in source.items():
+            if key.rsplit("@", 1)[0] == path_key:
+                return document
     return None
 
 
@@ -73,21 +78,24 @@ def current_document(doc: Mapping[str, Any], state: RunState) -> Mapping[str, An
     return state.documents.get(state.stack[-1].document_key, doc)
 
 
-def step_type_of(doc: Mapping[str, Any], state: RunState, path_key: str | None, step_id: str) -> str:
+def step_type_of(doc: Mapping[str, Any], state: RunState, path_key: str | None, step_id: str,
+                 documents: Mapping[str, Any] | None = None) -> str:
     """The ``type`` of a step the run went through ("" when it cannot be known)."""
-    document = _document_of(doc, state, path_key)
+    document = _document_of(doc, state, path_key, documents)
     steps = document.get("steps") if isinstance(document, Mapping) else None
     step = steps.get(step_id) if isinstance(steps, Mapping) else None
     kind = step.get("type") if isinstance(step, Mapping) else None
     return kind if isinstance(kind, str) else ""
 
 
-def render_view(doc: Mapping[str, Any], state: RunState, locale: str | None) -> dict[str, Any] | None:
-    """The step the run waits on, or the end it reached; ``None`` when abandoned."""
+def render_view(doc: Mapping[str, Any], state: RunState, locale: str | None,
+                documents: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The step the run waits on, or the end it reached; ``None`` when abandoned.
+    ``documents``: subpath documents a finished run no longer holds."""
     if state.status == "abandoned":
         return None
     if state.status == "completed":
-        return _render_end(doc, state, locale)
+        return _render_end(doc, state, locale, documents)
     document = current_document(doc, state)
     step = runner.waiting_step(doc, state)
     if step is None or state.current_step is None:
@@ -133,11 +141,12 @@ def render_view(doc: Mapping[str, Any], state: RunState, locale: str | None) -> 
     return view
 
 
-def _render_end(doc: Mapping[str, Any], state: RunState, locale: str | None) -> dict[str, Any] | None:
+def _render_end(doc: Mapping[str, Any], state: RunState, locale: str | None,
+                documents: Mapping[str, Any] | None) -> dict[str, Any] | None:
     for entry in reversed(state.history):
         if entry.event != "completed":
             continue
-        document = _document_of(doc, state, entry.path_id)
+        document = _document_of(doc, state, entry.path_id, documents)
         steps = document.get("steps") if isinstance(document, Mapping) else None
         step = steps.get(entry.step_id) if isinstance(steps, Mapping) else None
         if isinstance(step, Mapping) and step.get("type") == "end":

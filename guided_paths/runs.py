@@ -38,7 +38,7 @@ from guidepath.core.domain.validation import validate
 from . import runner, store
 from .rendering import negotiate_locale, render_view, step_type_of
 from .runner import AnswerError, RunnerError, RunState
-from .tables import RUN_MODES, guided_path_run_steps, guided_path_runs
+from .tables import RUN_MODES, guided_path_run_steps, guided_path_runs, guided_path_versions, guided_paths
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
@@ -177,7 +177,7 @@ def get(conn: Connection, run_id: str, *, history: bool = True) -> dict[str, Any
         "variables": state.variables,
         "answers": state.answers,
         "can_go_back": state.can_go_back,
-        "view": render_view(document, state, row.locale),
+        "view": render_view(document, state, row.locale, _subpath_documents(conn, document, state)),
     }
     if history:
         t = guided_path_run_steps
@@ -340,6 +340,7 @@ def _after(conn: Connection, env: RunEnv, row: Any, document: dict, before: RunS
            after: RunState, now: datetime) -> None:
     """Record the new history, announce it, and hand over an escalated self-service run."""
     new_entries = after.history[len(before.history) if before else 0:]
+    documents = _subpath_documents(conn, document, after, before)
     seq = _next_seq(conn, row.id)
     ids = {"run_id": row.id, "path_id": row.path_id, "version": row.version}
     for entry in new_entries:
@@ -349,8 +350,9 @@ def _after(conn: Connection, env: RunEnv, row: Any, document: dict, before: RunS
         ))
         if entry.event in ("answered", "completed"):
             env.emit(conn, "run.step_completed", {
-                **ids, "seq": seq, "step_id": entry.step_id, "event": entry.event,
-                "step_type": step_type_of(document, after, entry.path_id, entry.step_id),
+                **ids, "seq": seq, "step_id": entry.step_id, "step_path_key": entry.path_id,
+                "event": entry.event,
+                "step_type": step_type_of(document, after, entry.path_id, entry.step_id, documents),
             })
         seq += 1
     entered_action = after.status == "waiting_action" and any(
@@ -430,6 +432,32 @@ def _loader(conn: Connection) -> Callable[[str], tuple[dict, int]]:
         return document, version
 
     return load
+
+
+def _subpath_documents(conn: Connection, document: dict, state: RunState,
+                       before: RunState | None = None) -> dict[str, dict]:
+    """``{"key@version": document}`` of every subpath the run entered.
+
+    The state holds them only while they may still be needed (a finished run drops
+    them), so the rest come from the versions the history says were entered — a
+    subpath step's ``entered`` entry records ``{"path_id", "version"}``."""
+    found: dict[str, dict] = {**(before.documents if before else {}), **state.documents}
+    for entry in state.history:
+        value = entry.value
+        if (entry.event != "entered" or not isinstance(value, dict) or set(value) != {"path_id", "version"}
+                or step_type_of(document, state, entry.path_id, entry.step_id, found) != "subpath"):
+            continue
+        key = f"{value['path_id']}@{value['version']}"
+        if key in found:
+            continue
+        row = conn.execute(
+            select(guided_path_versions.c.document)
+            .join(guided_paths, guided_paths.c.id == guided_path_versions.c.path_id)
+            .where(guided_paths.c.key == value["path_id"], guided_path_versions.c.version == value["version"])
+        ).first()
+        if row is not None:
+            found[key] = row.document
+    return found
 
 
 def _next_seq(conn: Connection, run_id: str) -> int:

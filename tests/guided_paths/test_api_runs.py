@@ -64,7 +64,8 @@ def test_events_carry_ids_only(tenant):
     ids = {"run_id": run["id"], "path_id": path["id"], "version": 1}
     assert events[0][1] == {**ids, "path_key": "check-cable", "session_id": None, "customer_id": None,
                             "mode": "self_service"}
-    assert events[1][1] == {**ids, "seq": 1, "step_id": "ask", "event": "answered", "step_type": "question"}
+    assert events[1][1] == {**ids, "seq": 1, "step_id": "ask", "step_path_key": "check-cable",
+                            "event": "answered", "step_type": "question"}
     assert events[3][1]["step_type"] == "end"
     completed = events[4][1]
     assert completed["status"] == "completed" and completed["outcome"] == "resolved" and completed["steps"] == 3
@@ -322,6 +323,20 @@ def test_subpaths_run_inside_the_run(tenant):
     assert done["outcome"] == "resolved" and done["variables"]["sub"]["outcome"] == "resolved"
     assert done["view"]["message"] == "Both fine."
     assert {h["path_key"] for h in done["history"]} == {"parent", "child"}
+    completed = [(d["step_path_key"], d["step_id"], d["step_type"])
+                 for _t, d in outbox(tenant, "run.step_completed") if d["run_id"] == run["id"]]
+    assert completed == [("parent", "intro", "message"), ("child", "ask", "question"),
+                         ("child", "decide", "decision"), ("child", "fixed", "end"),
+                         ("parent", "cable", "subpath"), ("parent", "after", "decision"),
+                         ("parent", "ok", "end")]
+
+    # Escalating inside the subpath ends the whole run; the view shows the child's end.
+    escalated = answer(admin, answer(admin, start(admin, path_key="parent", mode="agent"), "intro", {"ack": True}),
+                       "ask", False)
+    assert escalated["outcome"] == "escalate" and escalated["view"] == {
+        "step_id": "escalate", "path_key": "child", "type": "end", "title": None, "outcome": "escalate",
+        "message": "An agent will help."}
+    assert admin.get(f"{RUNS}/{escalated['id']}").json()["view"] == escalated["view"]
 
 
 def test_locales(tenant):
