@@ -11,11 +11,12 @@ runs paths; publishing, archiving, restoring and importing need an admin.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
 
 from guidepath.core.domain.errors import DomainError, Invalid
+from guidepath.core.domain.records import page_limit
 from guidepath.core.web.auth import actor_id, require
 from guidepath.core.web.body import BadJSON, json_body
 from guidepath.core.web.tenant import tenant_ctx
@@ -24,6 +25,12 @@ from . import runs, store
 from .plugin import limits_for, tenant_registry
 from .step_types import document_schema
 from .store import InvalidDocument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from guidepath.core.tenancy.context import TenantContext
+
+    from .step_types import StepTypeRegistry
+    from .validation import Limits
 
 bp = Blueprint("guided_paths", __name__)
 
@@ -73,12 +80,10 @@ def _reject_unknown(allowed: set[str]) -> None:
 
 
 def _paging() -> dict[str, Any]:
-    from guidepath.core.domain.records import page_limit
-
     return {"limit": page_limit(request.args.get("limit")), "cursor": request.args.get("cursor") or None}
 
 
-def _rules() -> tuple[Any, Any, Any]:
+def _rules() -> tuple[TenantContext, StepTypeRegistry, Limits]:
     """The tenant's context, step types and size limits. Read them before opening a
     transaction: they may query the plugin settings on another connection, which on
     SQLite would wait for the transaction's write lock."""

@@ -36,6 +36,7 @@ from guidepath.core.domain.tables import customers
 from guidepath.core.domain.validation import validate
 
 from . import runner, store
+from .plugin import settings, tenant_registry
 from .rendering import negotiate_locale, render_view, step_type_of
 from .runner import AnswerError, RunnerError, RunState
 from .tables import RUN_MODES, guided_path_run_steps, guided_path_runs, guided_path_versions, guided_paths
@@ -115,8 +116,7 @@ class RunEnv:
 
     @classmethod
     def for_tenant(cls, ctx: TenantContext, actor: str | None) -> RunEnv:
-        from .plugin import settings, tenant_registry
-
+        """Read before opening a transaction (plugin settings may need a connection)."""
         chosen = settings(ctx)
         return cls(tenant_registry(ctx), ctx.emit, actor, chosen["allow_self_service"],
                    chosen["handover_on_escalate"])

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from guidepath.core.events.outbox import event_outbox
 from guidepath.guided_paths.demo import demo_documents
@@ -104,5 +104,5 @@ def error(response, status: int) -> dict[str, Any]:
 
 __all__ = [
     "ALEMBIC_WARNING", "PATHS", "RUNS", "count", "created", "demo", "document", "error", "outbox", "published",
-    "snapshot", "text",
+    "snapshot",
 ]
