@@ -635,6 +635,8 @@ class _DocumentChecker:
                 if types <= {"integer", "number"} and types:
                     return "integer" if types == {"integer"} else "number"
                 return None
+            if type(q) is not str:
+                return None  # reported by the schema
             return {"multiple_choice": "array", "text": "string", "number": "number", "yes_no": "boolean"}.get(q)
         if kind in ("action", "subpath"):
             return "object"

@@ -178,7 +178,7 @@ def test_generated_documents_are_valid(doc):
     assert validate_document(doc, REGISTRY) == []
 
 
-@examples(80)
+@examples(60)
 @given(doc=valid_documents(), data=st.data())
 def test_valid_answers_reach_an_end_or_wait(doc, data):
     state = runner.start(doc, version=1, now=NOW)
@@ -299,7 +299,7 @@ def mutated_documents(draw: Any) -> dict:
     return doc
 
 
-@examples(150)
+@examples(100)
 @given(doc=json_values)
 def test_random_json_never_crashes_validation(doc):
     assert_only_issues(validate_document(doc, REGISTRY))
@@ -313,7 +313,7 @@ def test_python_garbage_never_crashes_validation(doc):
     assert_only_issues(validate_document({"id": "x", "steps": {"a": doc}}, REGISTRY, known_paths={"x": doc}))
 
 
-@examples(150)
+@examples(100)
 @given(doc=mutated_documents(), known=st.none() | st.dictionaries(st.sampled_from(["generated", "b"]), json_values))
 def test_mutated_documents_give_issues_or_run(doc, known):
     issues = validate_document(doc, REGISTRY, known_paths=known)
@@ -331,10 +331,18 @@ def test_mutated_documents_give_issues_or_run(doc, known):
 _FULL = Draft202012Validator(document_schema())
 
 
-@examples(100)
+@examples(60)
 @given(doc=mutated_documents() | json_values)
 def test_the_accelerator_agrees_with_python_jsonschema(doc):
     fast = validation._schema_validators().document
     if fast is None:
         pytest.skip("jsonschema-rs is not installed")
     assert fast.is_valid(doc) == _FULL.is_valid(doc)
+
+
+@examples(25)
+@given(doc=st.from_type(object) | st.from_type(dict) | st.from_type(list))
+def test_arbitrary_python_objects_never_crash_validation(doc):
+    assert_only_issues(validate_document(doc, REGISTRY))
+    assert_only_issues(validate_document({"schema_version": 1, "id": "x", "title": doc, "start": "a",
+                                          "steps": {"a": {"type": "end", "outcome": doc}}}, REGISTRY))

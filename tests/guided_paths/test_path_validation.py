@@ -455,3 +455,14 @@ def test_the_documented_example_is_valid_and_runs(registry):
     state = runner.answer(example, state, "ask_tried", ["other_cable"], now="t")
     state = runner.complete_action(example, state, "collect", {"battery_health": 41}, now="t")
     assert state.outcome == "escalate"
+
+
+@pytest.mark.parametrize("bad", [[], {}, ["text"], {"kind": 1}])
+def test_unhashable_values_where_names_belong(charge_doc, registry, bad):
+    # found by the mutation property test: a list as a question kind with store_as
+    charge_doc["steps"]["ask_cable"]["kind"] = bad
+    charge_doc["steps"]["try_cable"]["kind"] = bad
+    charge_doc["steps"]["route"]["branches"][0]["next"] = bad
+    charge_doc["steps"]["collect"]["store_as"] = bad
+    codes = {i.code for i in validate_document(charge_doc, registry)}
+    assert "validation.internal_error" not in codes and "schema.enum" in codes
