@@ -559,6 +559,15 @@ def _initial_variables(
     return values
 
 
+# What each waiting status waits for, and the call that provides it.
+_WAITING = {
+    "waiting_answer": ("an answer to", "an answer", "answer()"),
+    "waiting_action": ("the result of", "the action's result", "complete_action()"),
+    "waiting_app": ("the output of", "the app's output", "complete_app()"),
+    "in_subpath": ("the subpath of", "its subpath to be loaded", "enter_subpath()"),
+}
+
+
 class _Transition:
     """One transition's working copy of a state. Dicts are replaced, never
     mutated, so the input state and everything it shares stay intact."""
@@ -643,15 +652,12 @@ class _Transition:
         if state.finished:
             raise AnswerError("run_finished", f"the run is {state.status}; start a new run")
         if state.status != status or state.current_step != step_id:
-            waiting = {
-                "waiting_answer": "an answer to", "waiting_action": "the result of the action",
-                "waiting_app": "the output of the app", "in_subpath": "the subpath of",
-            }[state.status]
-            raise AnswerError(
-                "not_current_step",
-                f"the run is waiting for {waiting} step {state.current_step!r}, not {step_id!r}",
-                "step_id",
-            )
+            waiting, what, call = _WAITING[state.status]
+            if state.current_step != step_id:
+                message = f"the run is waiting for {waiting} step {state.current_step!r}, not {step_id!r}"
+            else:
+                message = f"step {step_id!r} is waiting for {what}; use {call}"
+            raise AnswerError("not_current_step", message, "step_id")
         return self.step(step_id)
 
     def record(self, step_id: str, event: HistoryEvent, value: Any = None, path_id: str | None = None) -> None:

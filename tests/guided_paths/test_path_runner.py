@@ -512,3 +512,13 @@ def test_the_runner_is_deterministic(charge_doc):
 def test_public_names():
     assert {"start", "answer", "complete_action", "complete_app", "back", "abandon", "RunState",
             "HistoryEntry", "Frame", "AnswerError"} <= set(runner.__all__)
+
+
+def test_the_wrong_call_for_the_current_step_says_which_to_use(charge_doc):
+    state = start(charge_doc, version=1, now=T0)
+    with pytest.raises(AnswerError) as info:
+        complete_action(charge_doc, state, "welcome", {}, now=T1)
+    assert info.value.code == "not_current_step"
+    assert info.value.message == "step 'welcome' is waiting for an answer; use answer()"
+    with pytest.raises(AnswerError, match="use answer"):
+        enter_subpath(charge_doc, state, now=T1, load_path=lambda path_id: ({}, 1))
