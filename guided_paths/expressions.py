@@ -273,8 +273,7 @@ def analyze_rule(
             for key, value in node.items():
                 push((value, depth + 1, scoped, True, (link, key)))
             continue
-        for op, raw in node.items():
-            pass
+        ((op, raw),) = node.items()
         op_link = (link, op)
         if op not in ALLOWED_OPERATORS:
             if type(op) is not str:
@@ -373,8 +372,7 @@ def quick_strict_check(
             continue
         if t is not dict or len(node) != 1:
             return None
-        for op, raw in node.items():
-            pass
+        ((op, raw),) = node.items()
         if op not in ALLOWED_OPERATORS:
             return None
         is_list = type(raw) is list
