@@ -59,12 +59,24 @@ class TenantEnginePool:
             if engine is not None:
                 self._engines.move_to_end(tenant_id)
                 return engine
-            engine = self._build(tenant_id)
-            self._engines[tenant_id] = engine
-            while len(self._engines) > self._max_engines:
-                _, old = self._engines.popitem(last=False)
-                self._retire(old)
-            return engine
+        # A cold tenant: look its URL up (a query on the global database) and build
+        # the engine without holding the lock, so that requests for other tenants,
+        # warm or cold, do not queue behind it. Engines connect lazily: building one
+        # that loses a race costs no connection.
+        built = self._build(tenant_id)
+        retired: list[Engine] = []
+        with self._lock:
+            engine = self._engines.get(tenant_id)
+            if engine is not None:  # another request built it meanwhile: use that one
+                self._engines.move_to_end(tenant_id)
+                retired.append(built)
+            else:
+                engine = self._engines[tenant_id] = built
+                while len(self._engines) > self._max_engines:
+                    retired.append(self._engines.popitem(last=False)[1])
+        for old in retired:
+            self._retire(old)
+        return engine
 
     def discard(self, tenant_id: str) -> None:
         """Close a tenant's pool now (the tenant is being suspended or deleted)."""
