@@ -24,7 +24,6 @@ from guidepath.core.web.tenant import tenant_ctx
 from . import runs, store
 from .plugin import limits_for, tenant_registry
 from .step_types import document_schema
-from .store import InvalidDocument
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
@@ -41,14 +40,6 @@ RUNS = "/api/v1/runs"
 class ImmutableVersion(DomainError):
     status = 405
     code = "immutable_version"
-
-
-@bp.errorhandler(InvalidDocument)
-def _invalid_document(exc: InvalidDocument) -> Response:
-    # The kernel's error shape, plus every problem: editors show them all at once.
-    response = jsonify({"error": {**exc.as_dict(), **exc.details}})
-    response.status_code = exc.status
-    return response
 
 
 def _body(schema: dict[str, Any], description: str = "") -> dict[str, Any]:

@@ -41,7 +41,7 @@ def _alembic_config(kind: str, extra_locations: Sequence[str] = ()) -> AlembicCo
     if extra_locations:
         # Plugins' tenant tables live on their own Alembic branches, in their own
         # folders (hook ``register_migrations``); ";" keeps paths with spaces intact.
-        cfg.set_main_option("version_path_separator", ";")
+        cfg.set_main_option("path_separator", ";")
         cfg.set_main_option(
             "version_locations", ";".join([str(MIGRATIONS / kind / "versions"), *extra_locations])
         )
@@ -69,11 +69,32 @@ def current(connection: Connection, schema: str | None = None) -> str | None:
     return next(iter(revisions)) if len(revisions) == 1 else None
 
 
+def is_current(
+    kind: str, connection: Connection, schema: str | None = None, extra_locations: Sequence[str] = ()
+) -> bool:
+    """Whether every head is applied.
+
+    Not ``current_heads() == heads()``: a plugin branch whose first revision
+    ``depends_on`` the kernel's leaves only the plugin's revision in the version
+    table, while the kernel's revision is still a head of the script graph.
+    ``iterate_revisions`` walks down from what is applied, dependencies included.
+    """
+    script = ScriptDirectory.from_config(_alembic_config(kind, extra_locations))
+    applied = current_heads(connection, schema)
+    if not applied:
+        return not script.get_heads()
+    try:
+        reached = {rev.revision for rev in script.iterate_revisions(tuple(applied), "base")}
+    except Exception:  # noqa: BLE001 - a revision we no longer have: let upgrade report it
+        return False
+    return set(script.get_heads()) <= reached
+
+
 def upgrade(
     kind: str, connection: Connection, schema: str | None = None, extra_locations: Sequence[str] = ()
 ) -> bool:
     """Bring one database (or tenant schema) to every head. True if it changed."""
-    if current_heads(connection, schema) == heads(kind, extra_locations):
+    if is_current(kind, connection, schema, extra_locations):
         return False
     cfg = _alembic_config(kind, extra_locations)
     cfg.attributes["connection"] = connection

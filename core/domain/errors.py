@@ -7,6 +7,9 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    #: Extra fields for the error body beside code, message and field (for
+    #: example ``{"issues": [...]}``); subclasses set it per instance.
+    details: dict = {}
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)

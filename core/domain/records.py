@@ -20,7 +20,7 @@ from .errors import Invalid, NotFound
 from .ids import new_id
 from .validation import validate
 
-_ID = re.compile(r"[a-z]{3}_[0-9a-z]{26}")
+_ID = re.compile(r"[a-z]{2,4}_[0-9a-z]{26}")
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50

@@ -12,8 +12,10 @@ from ..domain.errors import DomainError
 log = logging.getLogger("guidepath.web")
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
-    response = jsonify({"error": {"code": code, "message": message, "field": field}})
+def error_response(status: int, code: str, message: str, field: str | None = None, **details) -> Response:
+    """``details`` add fields beside the stable three, e.g. ``issues`` listing every
+    problem of a Guided Path document at once."""
+    response = jsonify({"error": {"code": code, "message": message, "field": field, **details}})
     response.status_code = status
     return response
 
@@ -28,7 +30,7 @@ _HTTP_CODES = {
 def install(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        return error_response(exc.status, exc.code, exc.message, exc.field, **exc.details)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

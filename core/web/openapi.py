@@ -27,6 +27,9 @@ ERROR_SCHEMA = {
     "type": "object",
     "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]},
+        "issues": {"type": "array", "description": "every problem at once, where there can be many",
+                   "items": {"type": "object", "properties": {
+                       "pointer": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}},
     }, "required": ["code", "message", "field"]}},
     "required": ["error"],
 }

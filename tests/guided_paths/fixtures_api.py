@@ -11,7 +11,6 @@ import copy
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from guidepath.core.events.outbox import event_outbox
@@ -22,13 +21,6 @@ from guidepath.guided_paths.tables import (
 
 PATHS = "/api/v1/guided-paths"
 RUNS = "/api/v1/runs"
-
-#: Until core/db/migrate.py sets ``path_separator`` instead of the deprecated
-#: ``version_path_separator``, creating a tenant with plugin migrations warns, and
-#: warnings are errors in this suite. Test modules use ``pytestmark = ALEMBIC_WARNING``.
-ALEMBIC_WARNING = pytest.mark.filterwarnings(
-    "ignore:The version_path_separator configuration parameter is deprecated:DeprecationWarning"
-)
 
 TABLES = (guided_paths, guided_path_versions, guided_path_runs, guided_path_run_steps, event_outbox)
 
@@ -103,6 +95,6 @@ def error(response, status: int) -> dict[str, Any]:
 
 
 __all__ = [
-    "ALEMBIC_WARNING", "PATHS", "RUNS", "count", "created", "demo", "document", "error", "outbox", "published",
+    "PATHS", "RUNS", "count", "created", "demo", "document", "error", "outbox", "published",
     "snapshot",
 ]

@@ -7,9 +7,8 @@ import copy
 
 import pytest
 
-from fixtures_api import ALEMBIC_WARNING, PATHS, created, document, error, outbox, published, snapshot
+from fixtures_api import PATHS, created, document, error, outbox, published, snapshot
 
-pytestmark = ALEMBIC_WARNING
 
 
 @pytest.fixture

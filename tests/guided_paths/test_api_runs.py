@@ -12,10 +12,9 @@ from guidepath.core.plugins import PluginInfo, hookimpl
 from guidepath.guided_paths.step_types import StepType
 
 from fixtures_api import (
-    ALEMBIC_WARNING, PATHS, RUNS, created, document, error, outbox, published, snapshot,
+    PATHS, RUNS, created, document, error, outbox, published, snapshot,
 )
 
-pytestmark = ALEMBIC_WARNING
 
 
 def start(client, **body):

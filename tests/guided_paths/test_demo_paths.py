@@ -7,9 +7,8 @@ from guidepath.guided_paths.demo import demo_documents, seed_demo_paths
 from guidepath.guided_paths.plugin import registry_for
 from guidepath.guided_paths.validation import validate_document
 
-from fixtures_api import ALEMBIC_WARNING, PATHS, RUNS, outbox
+from fixtures_api import PATHS, RUNS, outbox
 
-pytestmark = ALEMBIC_WARNING
 
 KEYS = ["phone-wont-charge", "set-up-email", "wifi-keeps-dropping"]
 

@@ -3,9 +3,8 @@ for you (404), whatever you know about them, and nothing of theirs changes."""
 
 from __future__ import annotations
 
-from fixtures_api import ALEMBIC_WARNING, PATHS, RUNS, document, error, published, snapshot
+from fixtures_api import PATHS, RUNS, document, error, published, snapshot
 
-pytestmark = ALEMBIC_WARNING
 
 
 def test_another_tenants_paths_and_runs_are_not_found(tenant_factory):

@@ -14,9 +14,7 @@ from guidepath.core.db import migrate
 from guidepath.core.db.engines import make_engine
 from guidepath.guided_paths import plugin, tables
 
-from fixtures_api import ALEMBIC_WARNING
 
-pytestmark = ALEMBIC_WARNING
 
 FOLDER = str(Path(package.__file__).parent / "migrations")
 OURS = {t.name for t in (tables.guided_paths, tables.guided_path_versions, tables.guided_path_runs,

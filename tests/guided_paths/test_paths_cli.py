@@ -11,9 +11,8 @@ from click.testing import CliRunner
 
 from guidepath.core.cli import cli
 
-from fixtures_api import ALEMBIC_WARNING, demo, document
+from fixtures_api import demo, document
 
-pytestmark = ALEMBIC_WARNING
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from guidepath.core.plugins import PluginError, PluginInfo, hookimpl
 from guidepath.guided_paths import plugin
 from guidepath.guided_paths.step_types import StepType
 
-from fixtures_api import ALEMBIC_WARNING
 
-pytestmark = ALEMBIC_WARNING
 
 
 def step_type(name: str) -> StepType:

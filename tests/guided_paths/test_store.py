@@ -17,9 +17,8 @@ from guidepath.guided_paths.step_types import StepTypeRegistry
 from guidepath.guided_paths.tables import guided_path_versions
 from guidepath.guided_paths.validation import Issue
 
-from fixtures_api import ALEMBIC_WARNING, document
+from fixtures_api import document
 
-pytestmark = ALEMBIC_WARNING
 
 FOLDER = str(Path(package.__file__).parent / "migrations")
 
