@@ -42,6 +42,10 @@ class Config:
     login_lockout_seconds: int = 900
     redis_acl: bool = True
     relay_url: str = "tcp://127.0.0.1:7600"
+    #: Consumer group session timeout. A pattern subscriber rejoins its group each
+    #: time a new tenant's topics appear, and a join waits about half of this, so a
+    #: deployment that creates tenants often (or a test suite) wants it short.
+    kafka_session_timeout_ms: int = 10_000
     #: Installed plugins not to load at all in this deployment (comma-separated in
     #: the environment), e.g. to replace a built-in with a partner's plugin.
     disabled_plugins: tuple[str, ...] = ()
@@ -154,6 +158,7 @@ _KINDS: dict[str, type] = {
     "redis_acl": bool,
     "tenant_pool_max_connections": int,
     "tenant_pool_size": int,
+    "kafka_session_timeout_ms": int,
     "max_request_bytes": int,
     "login_max_failures": int,
     "login_lockout_seconds": int,

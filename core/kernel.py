@@ -95,7 +95,11 @@ class Kernel:
 
             # A short metadata age lets the dispatcher's pattern subscription see a
             # new tenant's topics within seconds (they are created with the tenant).
-            return KafkaBus(self.config.kafka_bootstrap, metadata_max_age_ms=5_000)
+            session_ms = self.config.kafka_session_timeout_ms
+            return KafkaBus(
+                self.config.kafka_bootstrap, metadata_max_age_ms=5_000,
+                session_timeout_ms=session_ms, heartbeat_interval_ms=max(300, session_ms // 3),
+            )
         return MemoryBus()
 
     def _make_fanout(self) -> Fanout:

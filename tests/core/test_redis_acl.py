@@ -131,7 +131,9 @@ def test_everything_outside_the_tenant_is_refused(
 
 def test_tenant_publishes_and_subscribes_only_on_its_own_channels(make_tenant: Callable[[], Tenant]) -> None:
     a, b = make_tenant(), make_tenant()
-    assert a.client.publish(f"gp:{a.id}:fanout", b"hello") == 0
+    # Allowed (no error); the count is how many listen, and an app node of another
+    # test may be listening on gp:*:fanout, so only the absence of an error counts.
+    assert a.client.publish(f"gp:{a.id}:fanout", b"hello") >= 0
     for channel in (f"gp:{b.id}:fanout", "fanout", "gp:fanout"):
         with pytest.raises(redis.exceptions.NoPermissionError):
             a.client.publish(channel, b"spoofed")

@@ -98,6 +98,7 @@ def _kernel_for(backend: str, data_dir: Path) -> Iterator[Kernel]:
             database_url=global_url,
             redis_url=os.environ.get("GUIDEPATH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
             kafka_bootstrap=broker.bootstrap,
+            kafka_session_timeout_ms=2_000,  # joins in ~1 s on Tansu; tests create many tenants
             master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
         ))
         kernel.upgrade_global()
