@@ -20,7 +20,7 @@ from ..kernel import Kernel
 from . import errors
 from .api import api_keys, audit, auth, events, health, plugins, records, sessions, users
 from .tenant import resolve_request_tenant, UnknownTenant
-from .ws import sock
+from .ws import authenticate_handshake, sock
 
 CORE_BLUEPRINTS = (
     health.bp, auth.bp, users.bp, api_keys.bp, records.customers_bp, records.devices_bp,
@@ -56,6 +56,7 @@ def create_app(
     errors.install(app)
     app.before_request(resolve_request_tenant)
     app.before_request(_guard_plugin_routes)
+    app.before_request(authenticate_handshake)
     app.after_request(_security_headers)
 
     for bp in CORE_BLUEPRINTS:

@@ -85,7 +85,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                            "requestBody": _body(PUT_SCHEMA)},
     "events.event_types": {"summary": "Every event type with its JSON Schema"},
     "audit.list_audit_log": {"summary": "The audit log of admin actions, newest first (admin)"},
-    "agent_socket": {"summary": "The agent's real-time WebSocket (upgrade)"},
+    "__flask_sock.agent_socket": {"summary": "The agent's real-time WebSocket (GET with Upgrade: websocket)"},
 }
 
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")

@@ -34,10 +34,22 @@ def _check_origin() -> None:
             raise Forbidden("WebSocket origin does not match the tenant's host")
 
 
+WS_ENDPOINT = "__flask_sock.agent_socket"
+
+
+def authenticate_handshake() -> None:
+    """``before_request`` for ``/ws``: refuse with a JSON 401/403 *before* the
+    upgrade. flask-sock completes the handshake before the view runs, so a check in
+    the view could only close an already-open socket."""
+    if request.endpoint == WS_ENDPOINT:
+        tenant_ctx()
+        _check_origin()
+        current_principal()
+
+
 @sock.route("/ws")
 def agent_socket(ws) -> None:
     ctx = tenant_ctx()
-    _check_origin()
     principal = current_principal()
     kernel = current_app.extensions["guidepath"]
     inbox: queue.Queue[dict] = queue.Queue(maxsize=QUEUE_BOUND)
