@@ -21,24 +21,19 @@ Fixtures:
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from ..config import Config
 from ..crypto import passwords
 from ..kernel import Kernel
 from ..tenancy.directory import Tenant
-from ..tenancy.service import TenantService
-from ..tenancy.storage import harden_container
 from .client import TenantClient
+from .kernels import tenant_maker, test_kernel
 from .live_server import LiveServer
 
-ADMIN_PASSWORD = "correct-horse-battery"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,51 +54,8 @@ def guidepath_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def guidepath_kernel(guidepath_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    data_dir = tmp_path_factory.mktemp(f"guidepath-{guidepath_backend}")
-    if guidepath_backend == "embedded":
-        kernel = Kernel(Config(data_dir=data_dir))
-        kernel.upgrade_global()
-        try:
-            yield kernel
-        finally:
-            kernel.close()
-        return
-
-    from .databases import ScratchDatabases
-    from .tansu import TansuBroker
-
-    databases = ScratchDatabases()
-    broker = TansuBroker()
-    broker.start()
-    kernel = None
-    try:
-        global_url = databases.create("global")
-        containers = [databases.create("c1"), databases.create("c2")]
-        config = Config(
-            data_dir=data_dir,
-            database_url=global_url,
-            redis_url=os.environ.get("GUIDEPATH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-            kafka_bootstrap=broker.bootstrap,
-            kafka_session_timeout_ms=2_000,  # joins in ~1 s on Tansu; tests create many tenants
-            master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-        )
-        kernel = Kernel(config)
-        kernel.upgrade_global()
-        for url in containers:
-            harden_container(url)
-            kernel.directory.add_container(url)
+    with test_kernel(guidepath_backend, tmp_path_factory.mktemp(f"guidepath-{guidepath_backend}")) as kernel:
         yield kernel
-    finally:
-        if kernel is not None:
-            service = TenantService(kernel)
-            for tenant in kernel.directory.list():
-                try:
-                    service.delete(tenant.slug)
-                except Exception:  # noqa: BLE001 - best effort; the databases go next
-                    pass
-            kernel.close()
-        databases.drop_all()
-        broker.stop()
 
 
 @pytest.fixture(scope="session")
@@ -163,20 +115,8 @@ class TestTenant:
 
 @pytest.fixture
 def tenant_factory(guidepath_kernel: Kernel, guidepath_server: LiveServer) -> Iterator[Callable[..., TestTenant]]:
-    service = TenantService(guidepath_kernel)
-    made: list[str] = []
-
-    def make(slug: str | None = None) -> TestTenant:
-        slug = slug or "t-" + secrets.token_hex(5)
-        email = f"admin@{slug}.example.com"
-        record = service.create(slug, admin_email=email, admin_password=ADMIN_PASSWORD)
-        made.append(slug)
-        return TestTenant(record, guidepath_server, guidepath_kernel, email, ADMIN_PASSWORD)
-
-    yield make
-    for slug in made:
-        if guidepath_kernel.directory.get_by_slug(slug) is not None:
-            service.delete(slug)
+    with tenant_maker(guidepath_kernel, guidepath_server) as make:
+        yield make
 
 
 @pytest.fixture

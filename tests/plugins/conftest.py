@@ -15,11 +15,7 @@ is. Two choices keep that from leaking into the rest of the run:
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import importlib
-import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -28,12 +24,10 @@ from typing import Callable, Iterator
 
 import pytest
 
-from guidepath.core.config import Config
 from guidepath.core.kernel import Kernel
 from guidepath.core.testing.live_server import LiveServer
-from guidepath.core.testing.pytest_plugin import ADMIN_PASSWORD, TestTenant
-from guidepath.core.tenancy.service import TenantService
-from guidepath.core.tenancy.storage import harden_container
+from guidepath.core.testing.kernels import tenant_maker, test_kernel
+from guidepath.core.testing.pytest_plugin import TestTenant
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "guidepath-hello"
 EXAMPLE_PACKAGE = "guidepath_hello"
@@ -71,56 +65,11 @@ def hello_installed(example_source: Path, tmp_path_factory: pytest.TempPathFacto
         importlib.invalidate_caches()
 
 
-@contextlib.contextmanager
-def _kernel_for(backend: str, data_dir: Path) -> Iterator[Kernel]:
-    """A kernel like the ``guidepath_kernel`` fixture builds, for one module."""
-    if backend == "embedded":
-        kernel = Kernel(Config(data_dir=data_dir))
-        try:
-            kernel.upgrade_global()
-            yield kernel
-        finally:
-            kernel.close()
-        return
-
-    from guidepath.core.testing.databases import ScratchDatabases
-    from guidepath.core.testing.tansu import TansuBroker
-
-    databases = ScratchDatabases()
-    broker = TansuBroker()
-    broker.start()
-    kernel = None
-    try:
-        global_url = databases.create("global")
-        container = databases.create("c1")
-        kernel = Kernel(Config(
-            data_dir=data_dir,
-            database_url=global_url,
-            redis_url=os.environ.get("GUIDEPATH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-            kafka_bootstrap=broker.bootstrap,
-            kafka_session_timeout_ms=2_000,  # joins in ~1 s on Tansu; tests create many tenants
-            master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
-        ))
-        kernel.upgrade_global()
-        harden_container(container)
-        kernel.directory.add_container(container)
-        yield kernel
-    finally:
-        if kernel is not None:
-            service = TenantService(kernel)
-            for record in kernel.directory.list():
-                with contextlib.suppress(Exception):  # best effort; the databases go next
-                    service.delete(record.slug)
-            kernel.close()
-        databases.drop_all()
-        broker.stop()
-
-
 @pytest.fixture(scope="module")
 def hello_kernel(hello_installed: Path, guidepath_backend: str,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
     """A kernel built after the example plugin was installed, so it loads it."""
-    with _kernel_for(guidepath_backend, tmp_path_factory.mktemp(f"hello-{guidepath_backend}")) as kernel:
+    with test_kernel(guidepath_backend, tmp_path_factory.mktemp(f"hello-{guidepath_backend}")) as kernel:
         yield kernel
 
 
@@ -143,20 +92,8 @@ def hello_server(hello_app) -> Iterator[LiveServer]:
 @pytest.fixture
 def hello_tenant_factory(hello_kernel: Kernel, hello_server: LiveServer) -> Iterator[Callable[..., TestTenant]]:
     """``tenant_factory`` for the module's own kernel: fresh tenants, deleted after the test."""
-    service = TenantService(hello_kernel)
-    made: list[str] = []
-
-    def make(slug: str | None = None) -> TestTenant:
-        slug = slug or "h-" + secrets.token_hex(5)
-        email = f"admin@{slug}.example.com"
-        record = service.create(slug, admin_email=email, admin_password=ADMIN_PASSWORD)
-        made.append(slug)
-        return TestTenant(record, hello_server, hello_kernel, email, ADMIN_PASSWORD)
-
-    yield make
-    for slug in made:
-        if hello_kernel.directory.get_by_slug(slug) is not None:
-            service.delete(slug)
+    with tenant_maker(hello_kernel, hello_server, prefix="h") as make:
+        yield make
 
 
 @pytest.fixture
