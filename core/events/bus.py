@@ -62,6 +62,12 @@ class Bus(Protocol):
         """
         ...
 
+    def delete_topics(self, prefix: str) -> int:
+        """Delete the topics whose names start with ``prefix`` (a deleted tenant's
+        ``gp.{tenant_id}.``): its events go with it, and consumers subscribed by
+        pattern stop carrying partitions of tenants that no longer exist."""
+        ...
+
     def ping(self) -> bool:
         """True if the bus is reachable right now (for readiness checks)."""
         ...

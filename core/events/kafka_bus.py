@@ -353,6 +353,20 @@ class KafkaBus:
         except Exception as exc:  # noqa: BLE001 - any client failure means "unavailable"
             raise BusUnavailable(f"cannot create topics on Kafka at {self.bootstrap}: {exc}") from exc
 
+    def delete_topics(self, prefix: str) -> int:
+        """Delete every topic whose name starts with ``prefix`` (a deleted tenant's
+        ``gp.{tenant_id}.``). Returns how many; raises :class:`BusUnavailable`."""
+        try:
+            with self._admin_lock:
+                admin = self._get_admin()
+                doomed = sorted(t for t in admin.list_topics() if t.startswith(prefix))
+                if doomed:
+                    admin.delete_topics(doomed, timeout_ms=self.settings.request_timeout_ms)
+        except Exception as exc:  # noqa: BLE001 - any client failure means "unavailable"
+            raise BusUnavailable(f"cannot delete topics on Kafka at {self.bootstrap}: {exc}") from exc
+        self._known_topics -= set(doomed)
+        return len(doomed)
+
     def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._known_topics
         if not missing:

@@ -200,6 +200,10 @@ class MemoryBus:
     def ensure_topics(self, topics: Iterable[str]) -> None:
         """Nothing to create: in-process topics exist when first published to."""
 
+    def delete_topics(self, prefix: str) -> int:
+        """Nothing to delete: in-process topics keep no history."""
+        return 0
+
     def ping(self) -> bool:
         """The in-process bus is up until closed."""
         return not self._closed

@@ -115,6 +115,16 @@ class TenantService:
         except BusUnavailable:
             log.warning("could not create the tenant's topics yet", extra={"tenant_id": tenant_id})
 
+    def _delete_topics(self, tenant_id: str) -> None:
+        from ..events.errors import BusUnavailable
+
+        try:
+            self.kernel.bus.delete_topics(f"gp.{tenant_id}.")
+        except BusUnavailable:
+            # The tenant's data is gone either way; its topics hold only ids and
+            # are removed by the next `guidepath tenants delete` retry or by hand.
+            log.warning("could not delete the tenant's topics", extra={"tenant_id": tenant_id})
+
     def suspend(self, slug: str) -> Tenant:
         tenant = self.require(slug)
         if tenant.status != ACTIVE:
@@ -139,6 +149,7 @@ class TenantService:
         self.directory.destroy_key(tenant.id)
         self.kernel.files.destroy_container(tenant.id)
         self.kernel.caches.deprovision(tenant.id)
+        self._delete_topics(tenant.id)
         self.kernel.storage_for(tenant).deprovision(tenant.id)
         self.directory.remove(tenant.id)
         log.info("tenant deleted", extra={"tenant_id": tenant.id, "slug": slug})

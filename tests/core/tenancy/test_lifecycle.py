@@ -113,7 +113,11 @@ def test_delete_destroys_key_files_cache_and_storage(tenant_factory, service, gu
     container_path = guidepath_kernel.files.container_path(doomed.id)
     assert (container_path / stored.id).exists()
     db_url = str(ctx.engine.url)
+    topics = _tenant_topics(guidepath_kernel, doomed.id)
+    if guidepath_backend == "server":
+        assert "session" in topics  # created at sign-up, before the first event
     service.delete(doomed.slug)
+    assert _tenant_topics(guidepath_kernel, doomed.id) == set()
 
     assert guidepath_kernel.directory.get(doomed.id) is None
     assert not container_path.exists()
@@ -127,3 +131,17 @@ def test_delete_destroys_key_files_cache_and_storage(tenant_factory, service, gu
             psycopg.connect(host=url.host, user=url.username, dbname=url.database, password=url.password)
     else:
         assert not (guidepath_kernel.config.tenants_dir / doomed.id).exists()
+
+
+def _tenant_topics(kernel, tenant_id):
+    """Streams of the tenant's Kafka topics (none on the in-process bus)."""
+    if not kernel.config.kafka_bootstrap:
+        return set()
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=kernel.config.kafka_bootstrap)
+    try:
+        prefix = f"gp.{tenant_id}."
+        return {t[len(prefix):] for t in admin.list_topics() if t.startswith(prefix)}
+    finally:
+        admin.close()
