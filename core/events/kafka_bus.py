@@ -36,7 +36,12 @@ with warnings.catch_warnings():
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
     from kafka.admin import NewTopic
     from kafka.partitioner import Partitioner
-    from kafka.errors import CommitFailedError
+    from kafka.errors import (
+        CommitFailedError,
+        IllegalGenerationError,
+        RebalanceInProgressError,
+        UnknownMemberIdError,
+    )
     from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from .bus import DEFAULT_MAX_ATTEMPTS, Handler, Message
@@ -240,8 +245,13 @@ class KafkaSubscription:
         if handled:
             try:
                 consumer.commit(handled)
-            except CommitFailedError as exc:
-                # The group rebalanced under us: these records will be delivered again.
+            except (CommitFailedError, RebalanceInProgressError, IllegalGenerationError,
+                    UnknownMemberIdError) as exc:
+                # The group rebalanced under us: these records will be delivered again,
+                # and the next poll() finishes the rebalance. (kafka-python 3 raises
+                # RebalanceInProgressError, not a CommitFailedError, for a commit that
+                # lands mid-rebalance; letting it escape rebuilt the whole consumer
+                # and forced yet another rebalance.)
                 log.warning("commit failed for group %s (%s); records will be redelivered", self.group, exc)
 
     def _attempt_number(self, record: Any) -> int:
