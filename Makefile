@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 QUICK  ?=
 
-.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events bench-paths clean
+.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events bench-paths bench-relay clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ services:
 test: install services test-python test-js
 
 test-python:
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 test-js:
 	@if [ -f sdk_js/package.json ]; then cd sdk_js && npm ci --no-audit --no-fund && npm test; \
@@ -44,6 +44,9 @@ bench-events: install services
 
 bench-paths: install
 	QUICK=$(QUICK) $(PY) benchmarks/paths/bench_paths.py
+
+bench-relay: install
+	QUICK=$(QUICK) $(PY) benchmarks/relay/bench_relay.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -41,6 +41,14 @@ class Config:
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
     redis_acl: bool = True
+    #: How long (seconds) a node may reuse an API key's check without asking the
+    #: database. Revoking a key takes effect at once on the node that revoked it
+    #: and within this many seconds on the others; 0 checks every request.
+    credential_cache_seconds: int = 2
+    #: How many reverse proxies (nginx, a load balancer) sit in front of the app and
+    #: set ``X-Forwarded-For``/``X-Forwarded-Proto``. 0 trusts none: a client could
+    #: otherwise claim HTTPS or any address. ``deploy/`` uses 1.
+    trusted_proxies: int = 0
     relay_url: str = "tcp://127.0.0.1:7600"
     #: Consumer group session timeout. A pattern subscriber rejoins its group each
     #: time a new tenant's topics appear, and a join waits about half of this, so a
@@ -107,6 +115,13 @@ class Config:
             raise ConfigError(
                 "tenant_pool_max_connections must be at least tenant_pool_size (>= 1)"
             )
+        if not 0 <= self.trusted_proxies <= 5:
+            raise ConfigError("GUIDEPATH_TRUSTED_PROXIES must be between 0 and 5 (proxies in front of the app)")
+        if not 0 <= self.credential_cache_seconds <= 60:
+            raise ConfigError(
+                "GUIDEPATH_CREDENTIAL_CACHE_SECONDS must be between 0 and 60 (how long a "
+                "revoked API key may still work on another node)"
+            )
         if not self.base_domain or self.base_domain.startswith("."):
             raise ConfigError("GUIDEPATH_BASE_DOMAIN must be a host name like example.com")
 
@@ -158,6 +173,8 @@ _KINDS: dict[str, type] = {
     "redis_acl": bool,
     "tenant_pool_max_connections": int,
     "tenant_pool_size": int,
+    "credential_cache_seconds": int,
+    "trusted_proxies": int,
     "kafka_session_timeout_ms": int,
     "max_request_bytes": int,
     "login_max_failures": int,

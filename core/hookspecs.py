@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .events.envelope import Event
     from .events.registry import EventType
+    from .kernel import Kernel
     from .tenancy.context import TenantContext
     from .tenancy.directory import Tenant
 
@@ -90,7 +91,21 @@ def app_started(app: Flask) -> None:
     """The web application has been built; called once per app instance.
 
     Use it to read configuration or warm caches. Do not start threads that outlive
-    the app; the kernel owns the background workers.
+    the app; the kernel owns the background workers (see ``register_workers``).
+    """
+
+
+@hookspec
+def register_workers(kernel: Kernel) -> list[Any]:
+    """Return background workers the kernel should run beside its own.
+
+    Called once per kernel when it starts its workers (``guidepath run`` and every
+    app built with ``start_workers=True``; not by one-off CLI commands). Each item
+    has ``start()`` and ``stop()``; the kernel starts them after its event workers
+    and stops them, in reverse order, before it closes its backends. A worker acts
+    for many tenants: for one tenant's database, cache or files use
+    ``kernel.context(tenant)``. ``start()`` must return quickly (start a thread);
+    a worker whose ``start()`` raises is logged with the plugin's name and skipped.
     """
 
 
@@ -142,6 +157,57 @@ def session_capabilities(tenant: Tenant, session: dict[str, Any]) -> list[str]:
     Called when a session is shown to an agent. Return a list of short names such
     as ``["remote_control"]``; the agent UI offers a button for each. The results
     of all enabled plugins are merged, duplicates removed, order kept.
+    """
+
+
+@hookspec
+def list_guided_path_apps(tenant: Tenant, ctx: TenantContext) -> list[dict[str, Any]]:
+    """Return the Guided Path Apps registered for ``tenant`` (its allowlist).
+
+    Called for one tenant by the Guided Paths package when it validates a
+    document (``app`` steps must name a listed app) and when a run shows or
+    completes an ``app`` step. Each item is a dict with ``app_id``, ``title``,
+    ``url``, ``origin``, ``input_schema`` and ``output_schema`` (JSON Schemas),
+    and optionally ``error``: a message saying why the listed app may not be
+    used now. When two plugins list the same ``app_id`` the first one called
+    wins. No plugin enabled for the tenant means no app may be used.
+    """
+
+
+@hookspec
+def perform_action(
+    tenant: Tenant, action: str, action_input: Any, run: dict[str, Any], ctx: TenantContext
+) -> dict[str, Any] | None:
+    """Do what a Guided Path ``action`` step asks, if this plugin can, right away.
+
+    Called by Guided Paths after a request left a run waiting on an action step
+    (the transaction has committed), once per action step reached. ``action`` is the
+    step's action name (``diagnostics.collect``…), ``action_input`` its evaluated
+    input, ``run`` the run as the API shows it (``id``, ``session_id``, ``mode``,
+    ``variables``…). Return ``None`` unless you handle ``action`` (the run then
+    waits for ``POST /api/v1/runs/{id}/actions/{step_id}``); otherwise
+    ``{"ok": bool, "result": {…}}``: the result lands in the step's ``store_as``
+    variable, and ``ok: false`` continues at the step's ``on_error``. The first
+    plugin that answers wins. Must not block for long: it runs in the request.
+    """
+
+
+@hookspec
+def issue_relay_ticket(
+    tenant: Tenant, session: dict[str, Any], kind: str, role: str, principal: dict[str, Any],
+    ctx: TenantContext,
+) -> dict[str, Any] | None:
+    """Grant a relay connection (remote control, camera) for a support session.
+
+    Called by ``POST /api/v1/sessions/{id}/relay-tickets`` after the kernel has
+    checked the body, that the session exists and is not ended, and that
+    ``principal`` may take ``role`` (``"viewer"``: an agent or admin; ``"device"``:
+    any authenticated caller of the tenant, e.g. the consumer app's backend).
+    Return ``None`` unless you handle ``kind``; otherwise the response body: at
+    least ``relay`` (addresses), ``ticket`` (opaque token), ``key`` (base64url of the
+    256-bit connection key), ``connection_id`` and ``expires_at``. The first
+    plugin that answers wins; if none does (no enabled plugin handles ``kind``)
+    the caller gets a 404. Raise a ``DomainError`` for a refusal with a reason.
     """
 
 

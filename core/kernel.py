@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from .cache import CacheFactory
+from .cache.ttl_map import TtlMap
 from .config import Config, ConfigError
 from .crypto import MasterKey
 from .db import migrate
@@ -30,6 +30,7 @@ from .realtime import Fanout, MemoryFanout
 from .tenancy.directory import EMBEDDED_CONTAINER_URL, Tenant, TenantDirectory
 from .tenancy.storage import PostgresTenantStorage, SqliteTenantStorage, TenantStorage
 from .tenancy.context import TenantContext
+
 
 log = logging.getLogger("guidepath.kernel")
 
@@ -83,9 +84,15 @@ class Kernel:
         #: Alembic folders of plugins' tenant tables, applied with the kernel's own.
         self.tenant_migrations: tuple[str, ...] = tuple(self.plugins.all.register_migrations())
         self._container_urls: dict[str, str] = {}
-        self._plugin_states: dict[str, tuple[float, int, dict[str, Any]]] = {}
+        self._storages: dict[str, PostgresTenantStorage] = {}
+        self._plugin_states: TtlMap[tuple[str, int], dict[str, Any]] = TtlMap(ttl=PLUGIN_STATE_TTL)
+        #: API key principals by (tenant id, key hash): a bearer request's credential
+        #: check without a database round trip (see ``core/web/auth.py``).
+        self.api_key_principals: TtlMap[tuple[str, str], dict[str, Any] | None] = TtlMap(
+            ttl=config.credential_cache_seconds, max_entries=50_000)
         self._lock = threading.Lock()
         self._publisher = None  # started by start_workers()
+        self._plugin_workers: list[tuple[str, Any]] = []
 
     # -- construction helpers -------------------------------------------------
 
@@ -129,11 +136,18 @@ class Kernel:
     # -- tenants --------------------------------------------------------------
 
     def storage_for_container(self, container_url: str) -> TenantStorage:
+        """The container's storage, one per container for the kernel's life (it
+        holds the container's migration connection)."""
         if container_url == EMBEDDED_CONTAINER_URL:
             return SqliteTenantStorage(self.config.tenants_dir)
-        return PostgresTenantStorage(
-            container_url, lambda tid: self.master_key.derive_password("postgres", tid)
-        )
+        with self._lock:
+            storage = self._storages.get(container_url)
+            if storage is None:
+                storage = PostgresTenantStorage(
+                    container_url, lambda tid: self.master_key.derive_password("postgres", tid)
+                )
+                self._storages[container_url] = storage
+            return storage
 
     def storage_for(self, tenant: Tenant) -> TenantStorage:
         return self.storage_for_container(self._container_url(tenant.container_id))
@@ -170,19 +184,16 @@ class Kernel:
         Another node's change shows here within ``PLUGIN_STATE_TTL``; a change made
         through this kernel, or a plugin (un)registered, shows at once.
         """
-        now = time.monotonic()
-        generation = self.plugins.generation
-        cached = self._plugin_states.get(ctx.id)
-        if cached and cached[0] > now and cached[1] == generation:
-            return cached[2]
-        with ctx.engine.connect() as conn:
-            rows = plugin_settings.stored(conn)
-        states = {s.name: s for s in plugin_settings.resolve(self.plugins.infos(), rows)}
-        self._plugin_states[ctx.id] = (now + PLUGIN_STATE_TTL, generation, states)
-        return states
+        def load() -> dict[str, Any]:
+            with ctx.engine.connect() as conn:
+                rows = plugin_settings.stored(conn)
+            return {s.name: s for s in plugin_settings.resolve(self.plugins.infos(), rows)}
+
+        # The plugin generation is part of the key: (un)registering a plugin shows at once.
+        return self._plugin_states.get_or_load((ctx.id, self.plugins.generation), load)
 
     def forget_plugin_states(self, tenant_id: str) -> None:
-        self._plugin_states.pop(tenant_id, None)
+        self._plugin_states.discard_where(lambda key: key[0] == tenant_id)
 
     def configure_plugin(
         self, ctx: TenantContext, name: str, data: Any, *, actor: str
@@ -235,16 +246,34 @@ class Kernel:
         from .events.dispatch import EventWorkers
 
         with self._lock:
-            if self._publisher is None:
-                self._publisher = EventWorkers(self)
-                self._publisher.start()
+            if self._publisher is not None:
+                return
+            self._publisher = EventWorkers(self)
+            self._publisher.start()
+            for plugin_name, worker in self.plugins.all.register_workers(self):
+                try:
+                    worker.start()
+                except Exception:  # noqa: BLE001 - one plugin's worker must not stop the app
+                    log.exception("plugin worker failed to start",
+                                  extra={"plugin": plugin_name, "worker": repr(worker)})
+                    continue
+                self._plugin_workers.append((plugin_name, worker))
 
     def close(self) -> None:
+        with self._lock:
+            workers, self._plugin_workers = self._plugin_workers, []
+        for plugin_name, worker in reversed(workers):
+            try:
+                worker.stop()
+            except Exception:  # noqa: BLE001 - stop the others too
+                log.exception("plugin worker failed to stop", extra={"plugin": plugin_name})
         if self._publisher is not None:
             self._publisher.stop()
             self._publisher = None
+        with self._lock:
+            storages, self._storages = list(self._storages.values()), {}
         for closer in (self.fanout.close, self.bus.close, self.caches.close, self.pools.close,
-                       self.global_engine.dispose):
+                       *(storage.close for storage in storages), self.global_engine.dispose):
             try:
                 closer()
             except Exception:  # noqa: BLE001 - close everything even if one fails

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import signal
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,10 +62,29 @@ def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "js
 
     from werkzeug.serving import run_simple
 
+    stop_on_sigterm()
     try:
         run_simple(host, port, app, threaded=True)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        # Stop the event workers cleanly: the publisher finishes the batch it holds
+        # (anything unsent stays in the outbox for the next start).
+        kernel.close()
+    click.echo("Stopped.")
+
+
+def stop_on_sigterm() -> None:
+    """Let ``SIGTERM`` (systemd, Docker, Kubernetes) stop the server like Ctrl+C.
+
+    Python's default for SIGTERM kills the process at once, skipping ``finally``
+    blocks; werkzeug already shuts down cleanly on ``KeyboardInterrupt``.
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def load_demo() -> Any:

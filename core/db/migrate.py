@@ -8,6 +8,8 @@ table inside it) and embedded tenants' SQLite files.
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -48,13 +50,38 @@ def _alembic_config(kind: str, extra_locations: Sequence[str] = ()) -> AlembicCo
     return cfg
 
 
+def _script(kind: str, extra_locations: Sequence[str] = ()) -> ScriptDirectory:
+    """The parsed revision graph, reused while its folders are unchanged.
+
+    Parsing imports every revision file (tens of milliseconds); ``guidepath db
+    upgrade`` asks once per tenant, so over a thousand tenants parsing was most of
+    a re-run's time. A folder's mtime changes when a revision file is added or
+    removed, which is what changes the graph.
+    """
+    locations = (str(MIGRATIONS / kind / "versions"), *extra_locations)
+    stamp = tuple(_mtime_ns(location) for location in locations)
+    return _parsed_script(kind, tuple(extra_locations), stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_script(kind: str, extra_locations: tuple[str, ...], stamp: tuple[int, ...]) -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config(kind, extra_locations))
+
+
+def _mtime_ns(folder: str) -> int:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return -1  # a missing folder: let Alembic report it when parsing
+
+
 def heads(kind: str, extra_locations: Sequence[str] = ()) -> frozenset[str]:
-    return frozenset(ScriptDirectory.from_config(_alembic_config(kind, extra_locations)).get_heads())
+    return frozenset(_script(kind, extra_locations).get_heads())
 
 
 def head(kind: str) -> str | None:
     """The single head of the kernel's own scripts (the global database has no plugins)."""
-    return ScriptDirectory.from_config(_alembic_config(kind)).get_current_head()
+    return _script(kind).get_current_head()
 
 
 def current_heads(connection: Connection, schema: str | None = None) -> frozenset[str]:
@@ -79,7 +106,7 @@ def is_current(
     table, while the kernel's revision is still a head of the script graph.
     ``iterate_revisions`` walks down from what is applied, dependencies included.
     """
-    script = ScriptDirectory.from_config(_alembic_config(kind, extra_locations))
+    script = _script(kind, extra_locations)
     applied = current_heads(connection, schema)
     if not applied:
         return not script.get_heads()

@@ -6,6 +6,7 @@ admins can tell keys apart in a list without the key being recoverable.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, select
 from ..crypto.tokens import hash_token, new_token
 from .errors import NotFound
 from .ids import new_id
-from .records import DEFAULT_PAGE, Page, decode_cursor, encode_cursor, row_dict, utcnow
+from .records import DEFAULT_PAGE, Page, keyset_page, row_dict, utcnow
 from .tables import api_keys
 from .validation import validate
 
@@ -49,12 +50,8 @@ def get(conn: Connection, key_id: str) -> dict[str, Any]:
 
 
 def list_keys(conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
-    query = select(api_keys).order_by(api_keys.c.id).limit(limit + 1)
-    if cursor:
-        query = query.where(api_keys.c.id > decode_cursor(cursor))
-    rows = conn.execute(query).all()
-    items = [row_dict(r, FIELDS) for r in rows[:limit]]
-    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+    return keyset_page(conn, select(api_keys), api_keys.c.id, limit=limit, cursor=cursor,
+                       render=lambda r: row_dict(r, FIELDS))
 
 
 def revoke(conn: Connection, key_id: str) -> dict[str, Any]:
@@ -64,12 +61,35 @@ def revoke(conn: Connection, key_id: str) -> dict[str, Any]:
     return get(conn, key_id)
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+"""``last_used_at`` is kept to the minute: exact enough to tell an unused key from a
+busy one, without a write on every request."""
+
+
 def authenticate(conn: Connection, key: str) -> dict[str, Any] | None:
-    """The key's principal, or None. Keys of other tenants are simply not here."""
+    """The key's principal, or None. Keys of other tenants are simply not here.
+
+    The principal's ``last_used_at`` says whether :func:`touch` is due.
+    """
     row = conn.execute(
-        select(api_keys.c.id, api_keys.c.role, api_keys.c.revoked_at)
+        select(api_keys.c.id, api_keys.c.role, api_keys.c.revoked_at, api_keys.c.last_used_at)
         .where(api_keys.c.key_hash == hash_token(key))
     ).first()
     if row is None or row.revoked_at is not None:
         return None
-    return {"id": row.id, "role": row.role, "kind": "api_key"}
+    return {"id": row.id, "role": row.role, "kind": "api_key", "last_used_at": row.last_used_at}
+
+
+def touch_due(principal: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether the key's ``last_used_at`` is older than :data:`LAST_USED_RESOLUTION`."""
+    last = principal.get("last_used_at")
+    if last is None:
+        return True
+    if last.tzinfo is None:  # SQLite drops the zone
+        last = last.replace(tzinfo=timezone.utc)
+    return (now or utcnow()) - last >= LAST_USED_RESOLUTION
+
+
+def touch(conn: Connection, key_id: str) -> None:
+    """Record that the key was used now."""
+    conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(last_used_at=utcnow()))

@@ -50,3 +50,10 @@ class Forbidden(DomainError):
 class Locked(DomainError):
     status = 429
     code = "locked"
+
+
+class Unavailable(DomainError):
+    """A backend the request needs is not there right now (retrying later may work)."""
+
+    status = 503
+    code = "unavailable"

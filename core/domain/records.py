@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, select
 
 from .errors import Invalid, NotFound
 from .ids import new_id
 from .validation import validate
 
-_ID = re.compile(r"[a-z]{2,4}_[0-9a-z]{26}")
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -38,17 +37,22 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+_ID = re.compile(r"[a-z]{2,4}_[0-9a-z]{26}")
+
+
 def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, pattern: re.Pattern[str] = _ID) -> str:
+    """The value a cursor stands for (an object id unless ``pattern`` says
+    otherwise); 422 for anything this API did not hand out."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value = ""
-    if not _ID.fullmatch(value):
+    if not pattern.fullmatch(value):
         raise Invalid("cursor is not one this API returned", field="cursor")
     return value
 
@@ -72,6 +76,21 @@ class Page:
 
     def as_dict(self) -> dict[str, Any]:
         return {"items": self.items, "next": self.next}
+
+
+def keyset_page(conn: Connection, query: Select, id_column: Any, *, limit: int,
+                cursor: str | None, render: Callable[[Any], dict[str, Any]]) -> Page:
+    """One page of ``query`` in id order; ``next`` resumes after the page's last id.
+
+    Ids are time-ordered (see ids.py), so id order is creation order and a page
+    never skips or repeats rows inserted while a client walks the list.
+    """
+    query = query.order_by(id_column).limit(limit + 1)
+    if cursor:
+        query = query.where(id_column > decode_cursor(cursor))
+    rows = conn.execute(query).all()
+    items = [render(r) for r in rows[:limit]]
+    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
 
 
 def row_dict(row: Any, fields: list[str]) -> dict[str, Any]:
@@ -120,14 +139,11 @@ class Resource:
 
     def list(self, conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None,
              where: list[Any] | None = None) -> Page:
-        query = select(self.table).order_by(self.table.c.id).limit(limit + 1)
+        query = select(self.table)
         for clause in where or []:
             query = query.where(clause)
-        if cursor:
-            query = query.where(self.table.c.id > decode_cursor(cursor))
-        rows = conn.execute(query).all()
-        items = [row_dict(r, self.fields) for r in rows[:limit]]
-        return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+        return keyset_page(conn, query, self.table.c.id, limit=limit, cursor=cursor,
+                           render=lambda r: row_dict(r, self.fields))
 
     def get(self, conn: Connection, record_id: str) -> dict[str, Any]:
         row = conn.execute(select(self.table).where(self.table.c.id == record_id)).first()

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 
 from .errors import Conflict, Invalid, NotFound
 from .ids import new_id
-from .records import DEFAULT_PAGE, Page, decode_cursor, encode_cursor, row_dict, utcnow
+from .records import DEFAULT_PAGE, Page, keyset_page, row_dict, utcnow
 from .session_states import CREATED, ENDED, LIVE_STATES, STATES, allowed_from, can_transition
 from .tables import customers, devices, support_sessions, users
 from .validation import validate
@@ -132,7 +132,7 @@ def list_sessions(
     cursor: str | None = None,
 ) -> Page:
     t = support_sessions
-    query = select(t).order_by(t.c.id).limit(limit + 1)
+    query = select(t)
     if state == "live":
         query = query.where(t.c.state.in_(LIVE_STATES))
     elif state is not None:
@@ -145,8 +145,5 @@ def list_sessions(
         query = query.where(t.c.created_at < until)
     if agent is not None:
         query = query.where(t.c.agent_id == agent)
-    if cursor:
-        query = query.where(t.c.id > decode_cursor(cursor))
-    rows = conn.execute(query).all()
-    items = [row_dict(r, FIELDS) for r in rows[:limit]]
-    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+    return keyset_page(conn, query, t.c.id, limit=limit, cursor=cursor,
+                       render=lambda r: row_dict(r, FIELDS))

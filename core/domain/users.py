@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select
 from ..crypto.passwords import hash_password, needs_rehash, verify_password
 from .errors import Conflict, DomainError, Invalid, Locked, NotFound, Unauthorized
 from .ids import new_id
-from .records import DEFAULT_PAGE, Page, decode_cursor, encode_cursor, row_dict, utcnow
+from .records import DEFAULT_PAGE, Page, keyset_page, row_dict, utcnow
 from .tables import users
 from .validation import validate
 
@@ -77,12 +77,7 @@ def get(conn: Connection, user_id: str) -> dict[str, Any]:
 
 
 def list_users(conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
-    query = select(users).order_by(users.c.id).limit(limit + 1)
-    if cursor:
-        query = query.where(users.c.id > decode_cursor(cursor))
-    rows = conn.execute(query).all()
-    items = [public(r) for r in rows[:limit]]
-    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+    return keyset_page(conn, select(users), users.c.id, limit=limit, cursor=cursor, render=public)
 
 
 def update(conn: Connection, user_id: str, data: Any, *, full: bool = False) -> dict[str, Any]:

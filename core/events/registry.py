@@ -91,6 +91,11 @@ class EventTypeRegistry:
         validator = Draft202012Validator(event_type.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         with self._lock:
             existing = self._types.get(event_type.name)
+            if existing is not None and _same_contract(existing, event_type):
+                # Two plugins that emit the same event (remote control and camera
+                # sharing both emit ``relay.connected``) each declare it; the type is
+                # one contract, so identical declarations are one type, kept as first.
+                return existing
             if existing is not None:
                 raise EventTypeConflict(
                     f"event type {event_type.name!r} is registered twice: "
@@ -255,3 +260,7 @@ KERNEL_EVENT_TYPES: tuple[EventType, ...] = (
         owner=KERNEL_OWNER,
     ),
 )
+
+
+def _same_contract(a: EventType, b: EventType) -> bool:
+    return (a.version, a.schema, a.description) == (b.version, b.schema, b.description)

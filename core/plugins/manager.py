@@ -254,6 +254,10 @@ class TenantHooks:
     def app_started(self, app: Any) -> None:
         self.call("app_started", app=app)
 
+    def register_workers(self, kernel: Any) -> list[tuple[str, Any]]:
+        """``(plugin_name, worker)`` pairs; a plugin whose hook raised has none."""
+        return [(name, w) for name, workers in self.call("register_workers", kernel=kernel) for w in workers]
+
     def tenant_created(self, tenant: Any, ctx: Any) -> None:
         self.call("tenant_created", tenant=tenant, ctx=ctx)
 
@@ -270,6 +274,28 @@ class TenantHooks:
         for _, caps in self.call("session_capabilities", tenant=tenant, session=session):
             merged.extend(c for c in caps if c not in merged)
         return merged
+
+    def first_answer(self, hook: str, *, passthrough: tuple[type[BaseException], ...] = (),
+                     **kwargs: Any) -> tuple[str, Any] | None:
+        """``(plugin_name, result)`` of the first plugin that answers (not None).
+
+        Exceptions of the ``passthrough`` types are the plugin's deliberate
+        refusal and reach the caller as they are; anything else is a plugin bug,
+        logged with the plugin's name and raised as :class:`PluginError`.
+        """
+        for impl in reversed(self._caller(hook).get_hookimpls()):
+            args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
+            try:
+                result = impl.function(**args)
+            except passthrough:
+                raise
+            except Exception as exc:  # noqa: BLE001 - name the plugin, hide the trace from callers
+                log.error("plugin hook failed",
+                          extra={"plugin": impl.plugin_name, "hook": hook, "error": repr(exc)}, exc_info=True)
+                raise PluginError(impl.plugin_name, f"{hook} failed: {exc!r}") from exc
+            if result is not None:
+                return impl.plugin_name, result
+        return None
 
     def handle_event(self, tenant: Any, event: Any, ctx: Any) -> None:
         """Raises :class:`PluginError` if any plugin failed, so the event is retried."""

@@ -8,13 +8,12 @@ other nodes converge within the TTL (suspension takes effect within seconds).
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, func, select
 
+from ..cache.ttl_map import TtlMap
 from .tables import containers, tenant_hosts, tenants
 
 ACTIVE, SUSPENDED, PROVISIONING, DELETING = "active", "suspended", "provisioning", "deleting"
@@ -67,9 +66,7 @@ class TenantDirectory:
 
     def __init__(self, engine: Engine, *, cache_ttl: float = 5.0) -> None:
         self.engine = engine
-        self._ttl = cache_ttl
-        self._by_host: dict[str, tuple[float, Tenant | None]] = {}
-        self._lock = threading.Lock()
+        self._by_host: TtlMap[str, Tenant | None] = TtlMap(ttl=cache_ttl, max_entries=10_000)
 
     # -- reads ---------------------------------------------------------------
 
@@ -85,22 +82,16 @@ class TenantDirectory:
 
     def resolve(self, host: str, slug: str | None) -> Tenant | None:
         """Find the tenant for a request's host: a custom host name first, then the slug."""
-        now = time.monotonic()
-        cached = self._by_host.get(host)
-        if cached and cached[0] > now:
-            return cached[1]
+        return self._by_host.get_or_load(host, lambda: self._lookup_host(host, slug))
+
+    def _lookup_host(self, host: str, slug: str | None) -> Tenant | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(tenants).join(tenant_hosts).where(tenant_hosts.c.host == host)
             ).first()
             if row is None and slug:
                 row = conn.execute(select(tenants).where(tenants.c.slug == slug)).first()
-        tenant = _tenant(row) if row else None
-        with self._lock:
-            if len(self._by_host) > 10_000:
-                self._by_host.clear()
-            self._by_host[host] = (now + self._ttl, tenant)
-        return tenant
+        return _tenant(row) if row else None
 
     def list(self) -> list[Tenant]:
         with self.engine.connect() as conn:
@@ -180,8 +171,7 @@ class TenantDirectory:
         self._forget()
 
     def _forget(self) -> None:
-        with self._lock:
-            self._by_host.clear()
+        self._by_host.clear()
 
 
 def _tenant(row) -> Tenant:

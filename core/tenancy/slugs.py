@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Relays get host names beside the tenants' (relay1.example.com, relay-eu-2…; see
+# deploy/), under the same wildcard certificate.
+_RELAY_HOST = re.compile(r"^relay[0-9-]")
 
 RESERVED_SLUGS = frozenset(
     {
@@ -44,6 +47,6 @@ def validate_slug(slug: str) -> str:
         )
     if "--" in slug[2:4]:
         raise SlugError(f"slug {slug!r} looks like an IDN/punycode label (xn--), which is not allowed")
-    if slug in RESERVED_SLUGS:
+    if slug in RESERVED_SLUGS or _RELAY_HOST.match(slug):
         raise SlugError(f"slug {slug!r} is reserved; choose another name")
     return slug

@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import threading
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 from ..db.engines import make_admin_engine, make_engine
@@ -80,6 +81,8 @@ class PostgresTenantStorage:
         self.container_url = container_url
         self._password_for = password_for
         self._url = make_url(container_url)
+        self._migration_engine: Engine | None = None
+        self._lock = threading.Lock()
 
     def tenant_url(self, tenant_id: str) -> str:
         url = self._url.set(username=role_name(tenant_id), password=self._password_for(tenant_id))
@@ -139,14 +142,28 @@ class PostgresTenantStorage:
 
     @contextlib.contextmanager
     def migration_connection(self, tenant_id: str) -> Iterator[Connection]:
+        """A transaction as the migration role with ``search_path`` on the tenant's schema.
+
+        One connection per container is reused from tenant to tenant (``SET LOCAL``
+        ends with each transaction), so migrating a thousand tenants does not open
+        a thousand PostgreSQL sessions. :meth:`close` releases it.
+        """
         schema = check_tenant_id(tenant_id)
-        engine = make_engine(self.container_url, pool_size=1, max_overflow=0)
-        try:
-            with engine.begin() as conn:
-                # Tables are defined without a schema; DDL lands in the tenant's.
-                conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
-                yield conn
-        finally:
+        with self._engine().begin() as conn:
+            # Tables are defined without a schema; DDL lands in the tenant's.
+            conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+            yield conn
+
+    def _engine(self) -> Engine:
+        with self._lock:
+            if self._migration_engine is None:
+                self._migration_engine = make_engine(self.container_url, pool_size=1, max_overflow=1)
+            return self._migration_engine
+
+    def close(self) -> None:
+        with self._lock:
+            engine, self._migration_engine = self._migration_engine, None
+        if engine is not None:
             engine.dispose()
 
 

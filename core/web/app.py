@@ -14,17 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Config, load_config
 from ..kernel import Kernel
 from . import errors
-from .api import api_keys, audit, auth, events, health, plugins, records, sessions, users
+from .api import api_keys, audit, auth, events, health, plugins, records, relay_tickets, sessions, users
 from .tenant import resolve_request_tenant, UnknownTenant
 from .ws import authenticate_handshake, sock
 
 CORE_BLUEPRINTS = (
     health.bp, auth.bp, users.bp, api_keys.bp, records.customers_bp, records.devices_bp,
-    sessions.bp, plugins.bp, events.bp, audit.bp,
+    sessions.bp, relay_tickets.bp, plugins.bp, events.bp, audit.bp,
 )
 
 
@@ -72,6 +73,11 @@ def create_app(
     from .openapi import bp as openapi_bp
 
     app.register_blueprint(openapi_bp)
+    if kernel.config.trusted_proxies:
+        # Behind nginx the app sees plain HTTP from 127.0.0.1; the proxy's headers say
+        # what the browser used, which decides secure cookies and HSTS.
+        n = kernel.config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     kernel.plugins.all.app_started(app)
     if start_workers:
         kernel.start_workers()

@@ -10,7 +10,7 @@ functions an ``openapi`` attribute (``{"summary": …, "requestBody": …}``).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from flask import Blueprint, current_app, jsonify
 
@@ -19,9 +19,12 @@ from ..domain import api_keys, support_sessions, users
 from ..domain.customers import CUSTOMERS
 from ..domain.devices import DEVICES
 from ..domain.plugin_settings import PUT_SCHEMA
+from .api import relay_tickets
 from .api.auth import LOGIN_SCHEMA
 
 bp = Blueprint("openapi", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -37,6 +40,29 @@ ERROR_SCHEMA = {
 
 def _body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def documented(summary: str, *, body: dict[str, Any] | None = None, **extra: Any) -> Callable[[F], F]:
+    """Describe a plugin's view in ``GET /api/openapi.json`` (a test fails for a
+    route without a description)::
+
+        @bp.put("/api/v1/things/<thing_id>")
+        @require("admin")
+        @documented("Replace a thing", body=THING_SCHEMA)
+        def put_thing(thing_id): ...
+
+    ``body`` is the JSON Schema of the request body; ``extra`` goes into the
+    operation as it is (``parameters``, ``responses``…).
+    """
+    operation = {"summary": summary, **extra}
+    if body is not None:
+        operation["requestBody"] = _body(body)
+
+    def mark(view: F) -> F:
+        view.openapi = operation  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def _records(name: str, resource) -> dict[str, dict]:
@@ -79,6 +105,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
                                "requestBody": _body(support_sessions.SESSION_PATCH_SCHEMA)},
     "sessions.change_state": {"summary": "Move the session through its state machine (409 if illegal)",
                               "requestBody": _body(support_sessions.STATE_CHANGE_SCHEMA)},
+    "relay_tickets.issue_ticket": {
+        "summary": "A single-use ticket to the relay for remote control or camera (404 if not enabled)",
+        "requestBody": _body(relay_tickets.TICKET_REQUEST_SCHEMA)},
     "plugins.list_plugins": {"summary": "Installed plugins with their state for this tenant"},
     "plugins.get_plugin": {"summary": "One plugin's state and settings schema"},
     "plugins.put_plugin": {"summary": "Enable, disable or configure a plugin (admin)",

@@ -113,10 +113,13 @@ def test_get_set_delete_exists(store: Store) -> None:
 
 def test_values_expire_after_their_ttl(store: Store) -> None:
     cache = store.cache()
-    cache.set("short", b"x", ttl=0.2)
+    started = time.monotonic()
+    cache.set("short", b"x", ttl=0.5)
+    seen = cache.get("short")
+    if time.monotonic() - started < 0.5:  # a loaded machine may take longer than the ttl
+        assert seen == b"x"
     cache.set("long", b"y", ttl=60)
     cache.set("forever", b"z")
-    assert cache.get("short") == b"x"
     assert wait_until(lambda: cache.get("short") is None, timeout=3)
     assert not cache.exists("short")
     assert cache.get("long") == b"y"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ...domain import api_keys, audit
-from ..auth import actor_id, current_principal, require
+from ..auth import actor_id, current_principal, forget_api_keys, require
 from ..body import json_body
 from ..tenant import tenant_ctx
 from .params import paging, reject_unknown
@@ -44,4 +44,5 @@ def revoke_key(key_id: str):
     with tenant_ctx().begin() as conn:
         api_keys.revoke(conn, key_id)
         audit.record(conn, actor_id(), "api_key.revoked", key_id)
+    forget_api_keys(tenant_ctx())
     return "", 204

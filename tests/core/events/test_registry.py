@@ -65,6 +65,15 @@ def test_duplicate_registration_names_both(registry):
     assert "first" in message and "second" in message
 
 
+def test_two_plugins_may_declare_the_same_contract(registry):
+    """Remote control and camera sharing both emit relay.connected: one type."""
+    first = registry.register(simple(), owner="remote_control")
+    assert registry.register(simple(), owner="camera_share") is first
+    assert registry.get("crm.contact_synced").owner == "remote_control"
+    with pytest.raises(EventTypeConflict):
+        registry.register(simple(version=2), owner="camera_share")
+
+
 def test_a_plugin_cannot_take_over_a_kernel_type(registry):
     with pytest.raises(EventTypeConflict, match="guidepath.core"):
         registry.register(simple("session.created"), owner="evil")

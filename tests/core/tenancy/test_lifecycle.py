@@ -29,6 +29,16 @@ def test_slug_rules_accept_dns_labels():
         validate_slug("ACME")
 
 
+@pytest.mark.parametrize("slug", ["relay", "relay1", "relay-eu-2", "nexus", "www"])
+def test_our_own_host_names_are_reserved(slug):
+    with pytest.raises(SlugError, match="reserved"):
+        validate_slug(slug)
+
+
+def test_names_that_merely_start_like_ours_are_fine():
+    assert validate_slug("relayco") == "relayco"
+
+
 def test_duplicate_slug_is_a_conflict(tenant, service):
     with pytest.raises(Conflict, match="already exists"):
         service.create(tenant.slug)

@@ -67,6 +67,40 @@ def test_api_key_shown_once_hashed_and_revocable(tenant):
     assert machine.get("/api/v1/customers").status_code == 401
 
 
+def test_api_key_records_when_it_was_last_used(tenant):
+    created = tenant.admin.post("/api/v1/api-keys", json={"name": "reporting"}).json()
+    assert created["last_used_at"] is None
+    machine = tenant.client().with_api_key(created["key"])
+    assert machine.get("/api/v1/customers").status_code == 200
+    assert tenant.admin.get(f"/api/v1/api-keys/{created['id']}").json()["last_used_at"] is not None
+
+
+def test_a_key_revoked_on_another_node_stops_working_within_the_cache_time(tenant):
+    """Another node's revoke is a database change this node has not seen; its cached
+    check may be reused for at most ``credential_cache_seconds``."""
+    import time
+
+    from sqlalchemy import text
+
+    created = tenant.admin.post("/api/v1/api-keys", json={"name": "elsewhere"}).json()
+    machine = tenant.client().with_api_key(created["key"])
+    assert machine.get("/api/v1/customers").status_code == 200  # now cached on this node
+    with tenant.context().begin() as conn:  # what another node's DELETE does
+        conn.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE id = :id"),
+                     {"id": created["id"]})
+    deadline = time.monotonic() + tenant.kernel.config.credential_cache_seconds + 2.0
+    while machine.get("/api/v1/customers").status_code == 200:
+        assert time.monotonic() < deadline, "a revoked key still works after the cache time"
+        time.sleep(0.2)
+    assert machine.get("/api/v1/customers").status_code == 401
+
+
+def test_unknown_and_malformed_keys_are_refused(tenant):
+    assert tenant.client().with_api_key("gpk_" + "x" * 43).get("/api/v1/customers").status_code == 401
+    refused = tenant.client().get("/api/v1/customers", headers={"Authorization": "Basic abc"})
+    assert refused.status_code == 401 and "Bearer" in refused.json()["error"]["message"]
+
+
 def test_agents_cannot_do_admin_things(tenant):
     tenant.admin.post("/api/v1/users", json={"email": "agent@example.com", "role": "agent",
                                              "password": "agent-password-1"}).raise_for_status()

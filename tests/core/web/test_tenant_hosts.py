@@ -43,3 +43,33 @@ def test_security_headers(tenant):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_forwarded_headers_are_ignored_unless_proxies_are_trusted(tenant):
+    """Without GUIDEPATH_TRUSTED_PROXIES a client cannot claim HTTPS it did not use."""
+    response = tenant.client().post("/api/v1/auth/login", headers={"X-Forwarded-Proto": "https"},
+                                    json={"email": tenant.admin_email, "password": tenant.admin_password})
+    assert response.status_code == 200
+    assert "Secure" not in response.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_behind_a_trusted_proxy_https_gives_secure_cookies_and_hsts(tenant, monkeypatch):
+    import requests
+
+    from guidepath.core.testing.live_server import LiveServer
+    from guidepath.core.web.app import create_app
+
+    kernel = tenant.kernel
+    monkeypatch.setattr(kernel, "config", kernel.config.with_(trusted_proxies=1))
+    server = LiveServer(create_app(kernel=kernel, start_workers=False)).start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/api/v1/auth/login"
+        host = f"{tenant.slug}.{kernel.config.base_domain}:{server.port}"
+        response = requests.post(url, headers={"Host": host, "X-Forwarded-Proto": "https"}, timeout=10,
+                                 json={"email": tenant.admin_email, "password": tenant.admin_password})
+        assert response.status_code == 200
+        assert "Secure" in response.headers["Set-Cookie"]
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        server.stop()
