@@ -11,18 +11,21 @@ runs paths; publishing, archiving, restoring and importing need an admin.
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
 
 from guidepath.core.domain.errors import DomainError, Invalid
 from guidepath.core.domain.records import page_limit
+from guidepath.core.domain.validation import validate
+from guidepath.core.plugins import PluginError
 from guidepath.core.web.auth import actor_id, require
 from guidepath.core.web.body import BadJSON, json_body
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import runs, store
-from .plugin import limits_for, tenant_registry
+from . import media, runs, store
+from .plugin import limits_for, settings, tenant_apps, tenant_registry
 from .step_types import document_schema
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .validation import Limits
 
 bp = Blueprint("guided_paths", __name__)
+log = logging.getLogger("guidepath.guided_paths")
 
 PATHS = "/api/v1/guided-paths"
 RUNS = "/api/v1/runs"
@@ -74,12 +78,13 @@ def _paging() -> dict[str, Any]:
     return {"limit": page_limit(request.args.get("limit")), "cursor": request.args.get("cursor") or None}
 
 
-def _rules() -> tuple[TenantContext, StepTypeRegistry, Limits]:
-    """The tenant's context, step types and size limits. Read them before opening a
-    transaction: they may query the plugin settings on another connection, which on
-    SQLite would wait for the transaction's write lock."""
+def _rules() -> tuple[TenantContext, StepTypeRegistry, Limits, dict[str, dict[str, Any]]]:
+    """The tenant's context, step types, size limits and allowed apps. Read them
+    before opening a transaction: they may query the plugin settings (and the apps
+    plugins their tables) on another connection, which on SQLite would wait for the
+    transaction's write lock."""
     ctx = tenant_ctx()
-    return ctx, tenant_registry(ctx), limits_for(ctx)
+    return ctx, tenant_registry(ctx), limits_for(ctx), tenant_apps(ctx)
 
 
 def _with_issues(path: dict[str, Any], issues: list) -> dict[str, Any]:
@@ -123,9 +128,9 @@ def list_paths():
              requestBody=_document_body("The document; its `id` becomes the path's key"))
 def create_path():
     document = json_body()
-    ctx, registry, limits = _rules()
+    ctx, registry, limits, apps = _rules()
     with ctx.begin() as conn:
-        path, issues = store.create(conn, document, registry, actor=actor_id(), limits=limits)
+        path, issues = store.create(conn, document, registry, actor=actor_id(), limits=limits, known_apps=apps)
     response = jsonify(_with_issues(path, issues))
     response.headers["Location"] = f"{PATHS}/{path['id']}"
     return response, 201
@@ -135,9 +140,9 @@ def create_path():
 @require("agent")
 @_documented("Get a guided path (by id or key) with its draft and the problems publishing it would report")
 def get_path(path_ref: str):
-    ctx, registry, limits = _rules()
+    ctx, registry, limits, apps = _rules()
     with ctx.engine.connect() as conn:
-        return jsonify(store.get(conn, path_ref, registry, limits=limits))
+        return jsonify(store.get(conn, path_ref, registry, limits=limits, known_apps=apps))
 
 
 @bp.put(f"{PATHS}/<path_ref>")
@@ -146,9 +151,10 @@ def get_path(path_ref: str):
              requestBody=_document_body("The whole new draft document"))
 def replace_draft(path_ref: str):
     document = json_body()
-    ctx, registry, limits = _rules()
+    ctx, registry, limits, apps = _rules()
     with ctx.begin() as conn:
-        path, issues = store.replace_draft(conn, path_ref, document, registry, actor=actor_id(), limits=limits)
+        path, issues = store.replace_draft(conn, path_ref, document, registry, actor=actor_id(), limits=limits,
+                                           known_apps=apps)
     return jsonify(_with_issues(path, issues))
 
 
@@ -163,9 +169,10 @@ def replace_draft(path_ref: str):
 )
 def patch_draft(path_ref: str):
     patch = _merge_patch_body()
-    ctx, registry, limits = _rules()
+    ctx, registry, limits, apps = _rules()
     with ctx.begin() as conn:
-        path, issues = store.patch_draft(conn, path_ref, patch, registry, actor=actor_id(), limits=limits)
+        path, issues = store.patch_draft(conn, path_ref, patch, registry, actor=actor_id(), limits=limits,
+                                         known_apps=apps)
     return jsonify(_with_issues(path, issues))
 
 
@@ -187,9 +194,10 @@ def _merge_patch_body() -> dict[str, Any]:
 @_documented("Publish the draft as the next immutable version (admin); 422 lists every problem")
 def publish(path_ref: str):
     json_body(allow_empty=True)  # no options yet; refuse a malformed body all the same
-    ctx, registry, limits = _rules()
+    ctx, registry, limits, apps = _rules()
     with ctx.begin() as conn:
-        published = store.publish(conn, path_ref, registry, actor=actor_id(), emit=ctx.emit, limits=limits)
+        published = store.publish(conn, path_ref, registry, actor=actor_id(), emit=ctx.emit, limits=limits,
+                                  known_apps=apps)
         version = store.get_version(conn, published.path["id"], published.version)
     response = jsonify(version)
     response.headers["Location"] = f"{PATHS}/{version['path_id']}/versions/{version['version']}"
@@ -253,10 +261,10 @@ def import_path():
     _reject_unknown({"publish"})
     publish_it = _flag("publish")
     document = json_body()
-    ctx, registry, limits = _rules()
+    ctx, registry, limits, apps = _rules()
     with ctx.begin() as conn:
         result = store.import_document(conn, document, registry, actor=actor_id(), emit=ctx.emit,
-                                       publish_it=publish_it, limits=limits)
+                                       publish_it=publish_it, limits=limits, known_apps=apps)
     body = {**_with_issues(result.path, result.issues), "created": result.created,
             "published_version": result.version}
     return jsonify(body), 201 if result.created else 200
@@ -282,11 +290,115 @@ def export_path(path_ref: str):
     return response
 
 
+# -- media --------------------------------------------------------------------------
+
+MEDIA = f"{PATHS}/media"
+
+
+@bp.post(MEDIA)
+@require("admin")
+@_documented(
+    "Upload an image or video for message steps (admin): the raw bytes as the body, with "
+    "their Content-Type (image/png, image/jpeg, image/gif, image/webp, video/mp4, video/webm); "
+    "?name= an optional file name. Streamed into the tenant's encrypted file store; at most "
+    "the guided_paths setting max_media_bytes (413 beyond)",
+    requestBody={"required": True, "content": {
+        kind: {"schema": {"type": "string", "format": "binary"}} for kind in media.CONTENT_TYPES}},
+)
+def upload_media():
+    _reject_unknown({"name"})
+    ctx = tenant_ctx()
+    limit = settings(ctx)["max_media_bytes"]
+    kind = media.check_content_type(request.content_type)
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise media.TooLarge(f"Guided Path media may be at most {limit} bytes (plugin setting "
+                             "max_media_bytes of guided_paths)", field="body")
+    # The app-wide request limit is for JSON bodies; this body streams to the file
+    # store and is capped by the tenant's own setting instead.
+    request.max_content_length = limit
+    described = media.upload(ctx, request.stream, content_type=kind, max_bytes=limit,
+                             name=request.args.get("name", ""), actor=actor_id())
+    response = jsonify(described)
+    response.headers["Location"] = described["url"]
+    return response, 201
+
+
+@bp.get(f"{MEDIA}/<file_id>")
+@require("agent")
+@_documented("Download Guided Path media (any agent): the file's bytes with their content type; "
+             "404 for an id that is not this tenant's Guided Path media")
+def download_media(file_id: str):
+    chunks, described = media.open_media(tenant_ctx(), file_id)
+    response = Response(chunks, mimetype=described["content_type"], direct_passthrough=True)
+    response.headers["Content-Length"] = str(described["size"])
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    response.headers["ETag"] = f'"{described["sha256"]}"'
+    # Served bytes are never a document with scripts, even if a browser opens one alone.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 # -- runs ---------------------------------------------------------------------------
 
 
 def _env() -> runs.RunEnv:
     return runs.RunEnv.for_tenant(tenant_ctx(), actor_id())
+
+
+MAX_PLUGIN_ACTIONS = 10
+"""Actions plugins may complete in a row for one request (a path of ten actions back
+to back is already unusual; a cycle of them must not hold the request forever)."""
+
+ACTION_ANSWER_SCHEMA = {**runs.ACTION_SCHEMA, "required": ["ok", "result"]}
+
+
+def _performed(run: dict[str, Any]) -> dict[str, Any]:
+    """Let the enabled plugins do the actions the run reached (hook ``perform_action``).
+
+    Each completion is its own transaction, after the caller's committed: a plugin
+    reads whatever it needs (the session's device, say) with the run's step safely
+    recorded, and a plugin that fails leaves the run waiting for the action, as if
+    nobody handled it.
+    """
+    ctx = tenant_ctx()
+    for _ in range(MAX_PLUGIN_ACTIONS):
+        view = run.get("view") or {}
+        if run.get("status") != "waiting_action" or view.get("type") != "action":
+            break
+        try:
+            answer = ctx.hooks.first_answer("perform_action", tenant=ctx.tenant, action=view.get("action"),
+                                            action_input=view.get("input"), run=run, ctx=ctx)
+        except PluginError:
+            break  # logged with the plugin's name; the run waits for a host to report
+        if answer is None:
+            break
+        plugin_name, result = answer
+        try:
+            validate(ACTION_ANSWER_SCHEMA, result)
+        except Invalid as exc:
+            log.error("perform_action returned a bad answer", extra={"plugin": plugin_name, "error": exc.message})
+            break
+        env = runs.RunEnv.for_tenant(ctx, f"plugin:{plugin_name}")
+        with ctx.begin() as conn:
+            run = runs.complete_action(conn, env, run["id"], view["step_id"], result)
+    return run
+
+
+def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -> Response:
+    """The run as JSON; an ``app`` view gets the registered app (``view.app``: where
+    to embed it and its schemas) or ``view.app_error`` when it may not be used."""
+    view = run.get("view")
+    if view and view.get("type") == "app":
+        if apps is None:
+            apps = tenant_apps(tenant_ctx())
+        app = apps.get(view.get("app_id"))
+        problem = runs.app_problem(view.get("app_id"), app)
+        view["app"] = None if problem else {
+            key: app.get(key) for key in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
+        view["app_error"] = {"code": "app_not_allowed", "message": problem} if problem else None
+    return jsonify(run)
 
 
 @bp.post(RUNS)
@@ -298,7 +410,8 @@ def start_run():
     env = _env()
     with tenant_ctx().begin() as conn:
         run = runs.start(conn, env, data)
-    response = jsonify(run)
+    run = _performed(run)
+    response = _shown(run)
     response.headers["Location"] = f"{RUNS}/{run['id']}"
     return response, 201
 
@@ -321,7 +434,8 @@ def list_runs():
              "variables, answers and the recorded history")
 def get_run(run_id: str):
     with tenant_ctx().engine.connect() as conn:
-        return jsonify(runs.get(conn, run_id))
+        run = runs.get(conn, run_id)
+    return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/answers")
@@ -332,7 +446,9 @@ def answer_run(run_id: str):
     data = json_body()
     env = _env()
     with tenant_ctx().begin() as conn:
-        return jsonify(runs.answer(conn, env, run_id, data))
+        run = runs.answer(conn, env, run_id, data)
+    run = _performed(run)
+    return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/back")
@@ -343,7 +459,9 @@ def back_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        return jsonify(runs.back(conn, env, run_id, data))
+        run = runs.back(conn, env, run_id, data)
+    run = _performed(run)
+    return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/actions/<step_id>")
@@ -354,18 +472,25 @@ def complete_action(run_id: str, step_id: str):
     data = json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        return jsonify(runs.complete_action(conn, env, run_id, step_id, data))
+        run = runs.complete_action(conn, env, run_id, step_id, data)
+    run = _performed(run)
+    return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/apps/<step_id>")
 @require("agent")
-@_documented("Report a Guided Path App's output (validated against the step's output_schema)",
+@_documented("Report a Guided Path App's output: the app must be on the tenant's allowlist (409 "
+             "app_not_allowed) and the output must match the app's declared output_schema and the "
+             "step's output_schema (422 invalid_output, nothing stored)",
              requestBody=_body(runs.APP_SCHEMA))
 def complete_app(run_id: str, step_id: str):
     data = json_body()
     env = _env()
+    apps = tenant_apps(tenant_ctx())
     with tenant_ctx().begin() as conn:
-        return jsonify(runs.complete_app(conn, env, run_id, step_id, data))
+        run = runs.complete_app(conn, env, run_id, step_id, data, apps)
+    run = _performed(run)
+    return _shown(run, apps)
 
 
 @bp.post(f"{RUNS}/<run_id>/abandon")
@@ -375,7 +500,8 @@ def abandon_run(run_id: str):
     json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        return jsonify(runs.abandon(conn, env, run_id))
+        run = runs.abandon(conn, env, run_id)
+    return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/handover")
@@ -386,4 +512,6 @@ def hand_over_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        return jsonify(runs.hand_over(conn, env, run_id, data))
+        run = runs.hand_over(conn, env, run_id, data)
+    run = _performed(run)
+    return _shown(run)

@@ -19,7 +19,7 @@ from guidepath.core.cli.context import CliState, pass_state
 from guidepath.core.cli.output import echo_table
 
 from . import store
-from .plugin import limits_for, tenant_registry
+from .plugin import limits_for, tenant_apps, tenant_registry
 
 CLI_ACTOR = "cli"
 
@@ -49,11 +49,11 @@ def import_path(state: CliState, file: Path, slug: str, publish: bool) -> None:
         raise click.ClickException(f"{file} is not a JSON document: {exc}") from None
     _tenant, ctx = state.tenant_context(slug)
     # Read before the transaction: on SQLite a second connection would wait for its lock.
-    registry, limits = tenant_registry(ctx), limits_for(ctx)
+    registry, limits, apps = tenant_registry(ctx), limits_for(ctx), tenant_apps(ctx)
     try:
         with ctx.begin() as conn:
             result = store.import_document(conn, document, registry, actor=CLI_ACTOR, emit=ctx.emit,
-                                           publish_it=publish, limits=limits)
+                                           publish_it=publish, limits=limits, known_apps=apps)
     except store.InvalidDocument as exc:
         raise click.ClickException(_problems(exc.issues, f"{file}: {exc.message}")) from None
     path = result.path

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from . import store
-from .plugin import limits_for, tenant_registry
+from .plugin import limits_for, tenant_apps, tenant_registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.kernel import Kernel
@@ -43,11 +43,12 @@ def seed_demo_paths(ctx: TenantContext) -> list[dict]:
     """
     registry = tenant_registry(ctx)
     limits = limits_for(ctx)
+    apps = tenant_apps(ctx)
     paths = []
     with ctx.begin() as conn:
         for document in demo_documents():
             result = store.import_document(conn, document, registry, actor=DEMO_ACTOR, emit=ctx.emit,
-                                           publish_it=True, limits=limits)
+                                           publish_it=True, limits=limits, known_apps=apps)
             paths.append(result.path)
     return paths
 

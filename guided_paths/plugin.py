@@ -16,6 +16,7 @@ disabled a plugin cannot publish paths using that plugin's step types::
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from dataclasses import replace
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 
+log = logging.getLogger("guidepath.guided_paths")
+
 NAME = BUILTIN_OWNER  # "guided_paths"
 
 PLUGIN = PluginInfo(
@@ -57,6 +60,11 @@ PLUGIN = PluginInfo(
             "allow_self_service": {
                 "type": "boolean", "default": True,
                 "description": "Whether customers may run published paths on their own (mode self_service).",
+            },
+            "max_media_bytes": {
+                "type": "integer", "minimum": 1024, "maximum": 100 * 1024 * 1024,
+                "default": 20 * 1024 * 1024,
+                "description": "Largest Guided Path media file (image or video) an admin may upload.",
             },
             "handover_on_escalate": {
                 "type": "boolean", "default": True,
@@ -121,6 +129,24 @@ def tenant_registry(ctx: TenantContext) -> StepTypeRegistry:
     """The step types of the plugins enabled for ``ctx``'s tenant."""
     disabled = [name for name, state in ctx.plugin_states().items() if not state.enabled]
     return registry_for(ctx.kernel, disabled)
+
+
+def tenant_apps(ctx: TenantContext) -> dict[str, dict[str, Any]]:
+    """``{app_id: app}``: the Guided Path Apps the tenant's enabled plugins allow
+    (the ``list_guided_path_apps`` hook; the first plugin listing an id wins).
+
+    Call it before opening a transaction: plugins read their own tables on their
+    own connection, which on SQLite would wait for the transaction's write lock.
+    Nothing listed (no such plugin enabled) means no app may be used."""
+    apps: dict[str, dict[str, Any]] = {}
+    for plugin_name, listed in ctx.hooks.call("list_guided_path_apps", tenant=ctx.tenant, ctx=ctx):
+        if not isinstance(listed, (list, tuple)):
+            log.error("list_guided_path_apps must return a list", extra={"plugin": plugin_name})
+            continue
+        for app in listed:
+            if isinstance(app, dict) and isinstance(app.get("app_id"), str):
+                apps.setdefault(app["app_id"], {**app, "provider": plugin_name})
+    return apps
 
 
 # -- events -----------------------------------------------------------------------
@@ -212,8 +238,9 @@ def register_event_types() -> list[EventType]:
 @hookimpl
 def register_routes() -> list[Blueprint]:
     from .api import bp
+    from .run_page import bp as pages
 
-    return [bp]
+    return [bp, pages]
 
 
 @hookimpl

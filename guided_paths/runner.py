@@ -918,6 +918,13 @@ def _check_plugin_answer(step_type: Any, value: Any) -> Any:
     return value
 
 
+def schema_error(schema: Any, instance: Any) -> tuple[str, str] | None:
+    """``(pointer without the leading slash, message)`` of the most relevant reason
+    ``instance`` does not match the JSON Schema ``schema``, or ``None``. Used for
+    outputs checked against more than the step's own schema (a registered app's)."""
+    return _first_schema_error(schema, instance)
+
+
 def _first_schema_error(schema: Any, instance: Any) -> tuple[str, str] | None:
     """``(pointer without the leading slash, message)`` of the most relevant error."""
     from jsonschema.exceptions import best_match

@@ -20,17 +20,16 @@ picks it up with the whole history.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from sqlalchemy import Connection, func, select
 
 from guidepath.core.domain import support_sessions
 from guidepath.core.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from guidepath.core.domain.ids import new_id
-from guidepath.core.domain.records import DEFAULT_PAGE, Page, iso, utcnow
+from guidepath.core.domain.records import DEFAULT_PAGE, Page, iso, keyset_page, utcnow
 from guidepath.core.domain.session_states import CREATED, ENDED, WAITING
 from guidepath.core.domain.tables import customers
 from guidepath.core.domain.validation import validate
@@ -39,7 +38,9 @@ from . import runner, store
 from .plugin import settings, tenant_registry
 from .rendering import negotiate_locale, render_view, step_type_of
 from .runner import AnswerError, RunnerError, RunState
-from .tables import RUN_MODES, guided_path_run_steps, guided_path_runs, guided_path_versions, guided_paths
+from .tables import (
+    RUN_MODES, guided_path_media, guided_path_run_steps, guided_path_runs, guided_path_versions, guided_paths,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
@@ -52,7 +53,6 @@ SELF_SERVICE, AGENT = RUN_MODES
 RUN_STATUSES = ("waiting_answer", "waiting_action", "waiting_app", "in_subpath", "completed", "abandoned")
 LIVE_STATUSES = RUN_STATUSES[:4]
 
-_RUN_ID = re.compile(r"run_[0-9a-z]{26}")
 _ID = {"type": "string", "minLength": 1, "maxLength": 63}
 _REF = {"type": ["string", "null"], "maxLength": 40}
 
@@ -179,6 +179,7 @@ def get(conn: Connection, run_id: str, *, history: bool = True) -> dict[str, Any
         "can_go_back": state.can_go_back,
         "view": render_view(document, state, row.locale, _subpath_documents(conn, document, state)),
     }
+    _describe_media(conn, out["view"])
     if history:
         t = guided_path_run_steps
         rows = conn.execute(select(t).where(t.c.run_id == row.id).order_by(t.c.seq)).all()
@@ -187,12 +188,30 @@ def get(conn: Connection, run_id: str, *, history: bool = True) -> dict[str, Any
     return out
 
 
+MEDIA_URL = "/api/v1/guided-paths/media/{file_id}"
+
+
+def _describe_media(conn: Connection, view: dict[str, Any] | None) -> None:
+    """Give each media item of a message view its ``url`` and ``content_type``
+    (``None`` for a file that is no longer there)."""
+    media = view.get("media") if view else None
+    if not media:
+        return
+    ids = [m["file_id"] for m in media if isinstance(m.get("file_id"), str)]
+    t = guided_path_media
+    types = dict(conn.execute(select(t.c.file_id, t.c.content_type).where(t.c.file_id.in_(ids))).all())
+    for item in media:
+        content_type = types.get(item.get("file_id"))
+        item["content_type"] = content_type
+        item["url"] = MEDIA_URL.format(file_id=item["file_id"]) if content_type else None
+
+
 def list_runs(conn: Connection, *, session_id: str | None = None, status: str | None = None,
               path_id: str | None = None, limit: int = DEFAULT_PAGE, cursor: str | None = None) -> Page:
     """Runs oldest first, without variables, answers or history; ``status`` may be
     ``live`` (not finished)."""
     t = guided_path_runs
-    query = select(t).order_by(t.c.id).limit(limit + 1)
+    query = select(t)
     if session_id is not None:
         query = query.where(t.c.session_id == session_id)
     if status == "live":
@@ -206,11 +225,8 @@ def list_runs(conn: Connection, *, session_id: str | None = None, status: str | 
             query = query.where(t.c.path_id == store.path_id_for(conn, path_id))
         except NotFound:
             return Page([], None)
-    if cursor:
-        query = query.where(t.c.id > store.decode_cursor(cursor, _RUN_ID))
-    rows = conn.execute(query).all()
-    items = [_summary(r, RunState.from_dict(r.state)) for r in rows[:limit]]
-    return Page(items, store.encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+    return keyset_page(conn, query, t.c.id, limit=limit, cursor=cursor,
+                       render=lambda r: _summary(r, RunState.from_dict(r.state)))
 
 
 # -- transitions ---------------------------------------------------------------------
@@ -286,10 +302,43 @@ def complete_action(conn: Connection, env: RunEnv, run_id: str, step_id: str, da
         step_types=env.registry))
 
 
-def complete_app(conn: Connection, env: RunEnv, run_id: str, step_id: str, data: Any) -> dict[str, Any]:
+def complete_app(conn: Connection, env: RunEnv, run_id: str, step_id: str, data: Any,
+                 apps: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Take an app's output. ``apps`` is the tenant's allowlist (``{app_id: app}``):
+    the step's app must be on it (else 409 ``app_not_allowed``) and the output must
+    match the app's declared ``output_schema`` as well as the step's own, all before
+    anything reaches the variables."""
     validate(APP_SCHEMA, data)
-    return _transition(conn, env, run_id, lambda doc, state, now, loader: runner.complete_app(
-        doc, state, step_id, data["output"], now=now, load_path=loader, step_types=env.registry))
+    allowed = apps or {}
+
+    def complete(doc: dict, state: RunState, now: str, loader: Any) -> RunState:
+        step = runner.waiting_step(doc, state) if (
+            state.status == "waiting_app" and state.current_step == step_id) else None
+        if step is not None:  # otherwise the runner names what the run waits for
+            app = allowed.get(step.get("app_id"))
+            problem = app_problem(step.get("app_id"), app)
+            if problem is not None:
+                raise Conflict(problem, field="step_id", code="app_not_allowed")
+            error = runner.schema_error(app.get("output_schema", True), data["output"])
+            if error is not None:
+                where, message = error
+                raise AnswerError("invalid_output", f"the output does not match the output_schema "
+                                  f"app {step['app_id']!r} declares: {message}",
+                                  "output" + (f"/{where}" if where else ""))
+        return runner.complete_app(doc, state, step_id, data["output"], now=now, load_path=loader,
+                                   step_types=env.registry)
+
+    return _transition(conn, env, run_id, complete)
+
+
+def app_problem(app_id: Any, app: Mapping[str, Any] | None) -> str | None:
+    """Why the app an ``app`` step names may not be used now, or ``None``."""
+    if app is None:
+        return (f"app {app_id!r} is not registered for this account (any more); an admin registers "
+                "Guided Path Apps with POST /api/v1/guided-path-apps")
+    if app.get("error"):
+        return f"app {app_id!r} cannot be used: {app['error']}"
+    return None
 
 
 def back(conn: Connection, env: RunEnv, run_id: str, data: Any) -> dict[str, Any]:

@@ -27,28 +27,31 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Optional, Sequence
 
 from sqlalchemy import Connection, select
 
 from guidepath.core.domain import audit
 from guidepath.core.domain.errors import Conflict, Invalid, NotFound
 from guidepath.core.domain.ids import new_id
-from guidepath.core.domain.records import DEFAULT_PAGE, Page, iso, utcnow
+from guidepath.core.domain.records import (
+    DEFAULT_PAGE, Page, decode_cursor, encode_cursor, iso, keyset_page, utcnow,
+)
 
-from .tables import PATH_STATUSES, guided_path_versions, guided_paths
+from .tables import PATH_STATUSES, guided_path_media, guided_path_versions, guided_paths
 from .validation import DEFAULT_LIMITS, Issue, Limits, validate_document
 
 if TYPE_CHECKING:  # pragma: no cover
     from .step_types import StepTypeRegistry
 
 Emit = Callable[[Connection, str, dict[str, Any]], None]
+#: ``{app_id: app}``, the tenant's allowlist of Guided Path Apps; ``None`` skips the
+#: check while editing (the API always passes it; publishing treats ``None`` as empty).
+KnownApps = Optional[Mapping[str, Mapping[str, Any]]]
 
 ACTIVE, ARCHIVED = PATH_STATUSES
 
@@ -59,7 +62,7 @@ _STRUCTURAL_PREFIXES = ("schema.", "document.", "step_config.", "validation.")
 _STRUCTURAL_CODES = frozenset({"limits.document_too_large", "limits.too_many_steps"})
 
 #: Keys that would shadow routes under /api/v1/guided-paths/.
-RESERVED_KEYS = frozenset({"schema", "import"})
+RESERVED_KEYS = frozenset({"schema", "import", "media"})
 
 _PATH_ID = re.compile(r"gp_[0-9a-z]{26}")
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -153,14 +156,13 @@ def _full(conn: Connection, row: Any, issues: Sequence[Issue] | None) -> dict[st
 
 
 def get(conn: Connection, ref: str, registry: StepTypeRegistry | None = None,
-        *, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+        *, limits: Limits = DEFAULT_LIMITS, known_apps: KnownApps = None) -> dict[str, Any]:
     """A path with its draft; with ``registry``, also the draft's ``issues`` (what
-    publishing it now would refuse, subpath targets included)."""
+    publishing it now would refuse, subpath targets, apps and media included)."""
     row = _row(conn, ref)
     issues = None
     if registry is not None:
-        issues = validate_document(row.draft, registry, known_paths=published_documents(conn),
-                                   limits=limits)
+        issues = validate_document(row.draft, registry, limits=limits, **_known(conn, known_apps))
     return _full(conn, row, issues)
 
 
@@ -172,16 +174,23 @@ def list_paths(conn: Connection, *, status: str | None = ACTIVE, limit: int = DE
                cursor: str | None = None) -> Page:
     """Paths without their drafts, oldest first; ``status`` ``None`` lists all."""
     t = guided_paths
-    query = select(t).order_by(t.c.id).limit(limit + 1)
+    query = select(t)
     if status is not None:
         if status not in PATH_STATUSES:
             raise Invalid(f"status must be one of {', '.join(PATH_STATUSES)} or 'all'", field="status")
         query = query.where(t.c.status == status)
-    if cursor:
-        query = query.where(t.c.id > decode_cursor(cursor, _PATH_ID))
-    rows = conn.execute(query).all()
-    items = [_summary(r) for r in rows[:limit]]
-    return Page(items, encode_cursor(items[-1]["id"]) if len(rows) > limit else None)
+    return keyset_page(conn, query, t.c.id, limit=limit, cursor=cursor, render=_summary)
+
+
+def _known(conn: Connection, known_apps: KnownApps) -> dict[str, Any]:
+    """What names in a document must exist: published paths, apps, media."""
+    return {"known_paths": published_documents(conn), "known_apps": known_apps,
+            "known_media": media_ids(conn)}
+
+
+def media_ids(conn: Connection) -> set[str]:
+    """File ids of the tenant's Guided Path media (what message steps may show)."""
+    return set(conn.execute(select(guided_path_media.c.file_id)).scalars())
 
 
 def published_documents(conn: Connection) -> dict[str, dict]:
@@ -246,19 +255,21 @@ def list_versions(conn: Connection, ref: str, *, limit: int = DEFAULT_PAGE,
 
 
 def check_draft(document: Any, registry: StepTypeRegistry, *, limits: Limits = DEFAULT_LIMITS,
-                known_paths: Mapping[str, dict] | None = None) -> list[Issue]:
+                known_paths: Mapping[str, dict] | None = None, known_apps: KnownApps = None,
+                known_media: Collection[str] | None = None) -> list[Issue]:
     """Every issue of ``document``; raises :class:`InvalidDocument` when it cannot
     even be saved as a draft (structural problems), with *all* issues listed."""
-    issues = validate_document(document, registry, known_paths=known_paths, limits=limits)
+    issues = validate_document(document, registry, known_paths=known_paths, limits=limits,
+                               known_apps=known_apps, known_media=known_media)
     if any(is_structural(i) for i in issues):
         raise InvalidDocument(issues, doing="saving this document")
     return issues
 
 
 def create(conn: Connection, document: Any, registry: StepTypeRegistry, *, actor: str | None = None,
-           limits: Limits = DEFAULT_LIMITS) -> tuple[dict[str, Any], list[Issue]]:
+           limits: Limits = DEFAULT_LIMITS, known_apps: KnownApps = None) -> tuple[dict[str, Any], list[Issue]]:
     """A new path whose draft is ``document``; 409 if its ``id`` (key) is taken."""
-    issues = check_draft(document, registry, limits=limits, known_paths=published_documents(conn))
+    issues = check_draft(document, registry, limits=limits, **_known(conn, known_apps))
     key = document["id"]
     _refuse_taken_key(conn, key)
     now = utcnow()
@@ -283,12 +294,12 @@ def _refuse_taken_key(conn: Connection, key: str, *, other_than: str | None = No
 
 
 def replace_draft(conn: Connection, ref: str, document: Any, registry: StepTypeRegistry, *,
-                  actor: str | None = None, limits: Limits = DEFAULT_LIMITS
+                  actor: str | None = None, limits: Limits = DEFAULT_LIMITS, known_apps: KnownApps = None
                   ) -> tuple[dict[str, Any], list[Issue]]:
     """PUT: the draft becomes ``document``. Published versions never change."""
     row = _row(conn, ref, lock=True)
     _refuse_archived(row, "edit")
-    issues = check_draft(document, registry, limits=limits, known_paths=published_documents(conn))
+    issues = check_draft(document, registry, limits=limits, **_known(conn, known_apps))
     key = document["id"]
     if key != row.key:
         if row.latest_version is not None:
@@ -307,14 +318,14 @@ def replace_draft(conn: Connection, ref: str, document: Any, registry: StepTypeR
 
 
 def patch_draft(conn: Connection, ref: str, patch: Any, registry: StepTypeRegistry, *,
-                actor: str | None = None, limits: Limits = DEFAULT_LIMITS
+                actor: str | None = None, limits: Limits = DEFAULT_LIMITS, known_apps: KnownApps = None
                 ) -> tuple[dict[str, Any], list[Issue]]:
     """PATCH: apply a JSON Merge Patch (RFC 7396) to the draft, then as PUT."""
     if not isinstance(patch, dict):
         raise Invalid("a merge patch must be a JSON object", field="body")
     row = _row(conn, ref)
     return replace_draft(conn, row.id, merge_patch(row.draft, patch), registry,
-                         actor=actor, limits=limits)
+                         actor=actor, limits=limits, known_apps=known_apps)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -337,11 +348,15 @@ class Published:
 
 
 def publish(conn: Connection, ref: str, registry: StepTypeRegistry, *, actor: str | None, emit: Emit,
-            limits: Limits = DEFAULT_LIMITS) -> Published:
-    """Make the draft version N+1, immutable. Any problem refuses it, all listed."""
+            limits: Limits = DEFAULT_LIMITS, known_apps: KnownApps = None) -> Published:
+    """Make the draft version N+1, immutable. Any problem refuses it, all listed.
+
+    ``known_apps`` is the tenant's allowlist of Guided Path Apps (``{app_id: app}``
+    from the ``list_guided_path_apps`` hook); ``None`` means no app is allowed, so
+    a draft with an ``app`` step is refused."""
     row = _row(conn, ref, lock=True)
     _refuse_archived(row, "publish")
-    issues = validate_document(row.draft, registry, known_paths=published_documents(conn), limits=limits)
+    issues = validate_document(row.draft, registry, limits=limits, **_known(conn, known_apps or {}))
     if issues:
         raise InvalidDocument(issues, doing="publishing this draft")
     if row.latest_version is not None:
@@ -396,7 +411,8 @@ class Imported:
 
 
 def import_document(conn: Connection, document: Any, registry: StepTypeRegistry, *, actor: str | None,
-                    emit: Emit, publish_it: bool = False, limits: Limits = DEFAULT_LIMITS) -> Imported:
+                    emit: Emit, publish_it: bool = False, limits: Limits = DEFAULT_LIMITS,
+                    known_apps: KnownApps = None) -> Imported:
     """Create the path, or replace the draft of the path with the document's ``id``;
     with ``publish_it``, publish it too (all or nothing: the caller's transaction
     rolls the draft back if publishing is refused)."""
@@ -405,16 +421,18 @@ def import_document(conn: Connection, document: Any, registry: StepTypeRegistry,
     if isinstance(key, str) and _KEY.fullmatch(key):
         existing = conn.execute(select(guided_paths.c.id).where(guided_paths.c.key == key)).first()
     if existing is None:
-        path, issues = create(conn, document, registry, actor=actor, limits=limits)
+        path, issues = create(conn, document, registry, actor=actor, limits=limits, known_apps=known_apps)
     else:
-        path, issues = replace_draft(conn, existing.id, document, registry, actor=actor, limits=limits)
+        path, issues = replace_draft(conn, existing.id, document, registry, actor=actor, limits=limits,
+                                     known_apps=known_apps)
     audit.record(conn, actor, "guided_path.imported", path["id"], {"key": path["key"]})
     version = None
     if publish_it:
         if path["latest_version"] is not None and not path["draft_changed"]:
             version = path["latest_version"]  # importing the same file twice is not an error
         else:
-            published = publish(conn, path["id"], registry, actor=actor, emit=emit, limits=limits)
+            published = publish(conn, path["id"], registry, actor=actor, emit=emit, limits=limits,
+                                known_apps=known_apps)
             path, issues, version = published.path, [], published.version
     return Imported(path, issues, existing is None, version)
 
@@ -444,25 +462,6 @@ def _title_of(document: dict) -> str:
 
 def _canonical(document: Any) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, pattern: re.Pattern[str]) -> str:
-    """The id a cursor stands for; 422 for anything this API did not hand out.
-
-    (The kernel's ``decode_cursor`` accepts three-letter prefixes only; ``gp_`` has two.)
-    """
-    try:
-        value = base64.b64decode((cursor + "=" * (-len(cursor) % 4)).encode(), altchars=b"-_",
-                                 validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        value = ""
-    if not pattern.fullmatch(value):
-        raise Invalid("cursor is not one this API returned", field="cursor")
-    return value
 
 
 def _decode_version_cursor(cursor: str) -> int:

@@ -14,7 +14,7 @@ kernel's own tables; ``migrations/0001_guided_paths.py`` creates exactly these
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON, Column, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table,
+    JSON, BigInteger, Column, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table,
 )
 
 from guidepath.core.db.metadata import tenant_metadata
@@ -89,7 +89,23 @@ guided_path_run_steps = Table(
     Column("value", JSON, nullable=True),
 )
 
+# Files of the tenant's file store that admins uploaded as Guided Path media
+# (images and videos for message steps). The bytes (and the file name) live
+# encrypted in the file store; this row is what makes a file id servable through
+# GET /api/v1/guided-paths/media/{file_id} — other files of the tenant (e.g.
+# recordings) are not reachable there.
+guided_path_media = Table(
+    "guided_path_media",
+    tenant_metadata,
+    Column("file_id", String(60), primary_key=True),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_by", String(60), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 __all__ = [
     "PATH_STATUSES", "RUN_MODES",
-    "guided_path_run_steps", "guided_path_runs", "guided_path_versions", "guided_paths",
+    "guided_path_media", "guided_path_run_steps", "guided_path_runs", "guided_path_versions", "guided_paths",
 ]

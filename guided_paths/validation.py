@@ -39,7 +39,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Collection, Iterator, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
@@ -207,15 +207,22 @@ def validate_document(
     *,
     known_paths: Mapping[str, dict] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    known_apps: Mapping[str, Mapping[str, Any]] | None = None,
+    known_media: Collection[str] | None = None,
 ) -> list[Issue]:
     """Every problem in ``doc``; an empty list means it can be published.
 
     ``registry`` supplies the step types (built-in and plugins').
     ``known_paths`` maps path ids to the latest published documents of the
     tenant; when given, subpath targets must exist in it and subpath chains
-    must not loop. Never raises.
+    must not loop. ``known_apps`` is the tenant's allowlist of Guided Path Apps
+    (``{app_id: app}``, see the ``list_guided_path_apps`` hook) and
+    ``known_media`` the file ids of its Guided Path media; when given, ``app``
+    steps and message ``media`` must name one of them. Never raises.
     """
     checker = _DocumentChecker(doc, registry, known_paths, limits)
+    checker.known_apps = known_apps
+    checker.known_media = known_media
     try:
         checker.run()
     except _TooManyIssues:
@@ -285,6 +292,8 @@ class _DocumentChecker:
         self.variables: dict[str, str | None] = {}
         self.schema_broken_steps: set[str] = set()
         self.interactive_types: dict[Any, bool] = {}
+        self.known_apps: Mapping[str, Mapping[str, Any]] | None = None
+        self.known_media: Collection[str] | None = None
 
     # ---- plumbing ----------------------------------------------------------
 
@@ -510,7 +519,11 @@ class _DocumentChecker:
                         self.check_rule(f"{pointer}/branches/{index}/when", branch["when"])
         elif kind == "question":
             self.check_question(pointer, step)
-        elif kind in ("action", "app", "subpath"):
+        elif kind == "message":
+            self.check_media(pointer, step)
+        if kind == "app":
+            self.check_app(pointer, step)
+        if kind in ("action", "app", "subpath"):
             if "input" in step:
                 self.check_template(f"{pointer}/input", step["input"])
             if kind == "app" and isinstance(step.get("output_schema"), (dict, bool)):
@@ -525,6 +538,29 @@ class _DocumentChecker:
             if kind == "subpath":
                 self.check_subpath(pointer, step_id, step)
         self.check_store_as(pointer, step)
+
+    def check_app(self, pointer: str, step: dict) -> None:
+        app_id = step.get("app_id")
+        if self.known_apps is None or type(app_id) is not str:
+            return
+        app = self.known_apps.get(app_id)
+        if app is None:
+            self.add(f"{pointer}/app_id", "app.unknown_app",
+                     f"app {app_id!r} is not registered for this account; an admin registers "
+                     "Guided Path Apps with POST /api/v1/guided-path-apps")
+        elif app.get("error"):
+            self.add(f"{pointer}/app_id", "app.not_allowed", f"app {app_id!r} cannot be used: {app['error']}")
+
+    def check_media(self, pointer: str, step: dict) -> None:
+        media = step.get("media")
+        if self.known_media is None or type(media) is not list:
+            return
+        for index, item in enumerate(media):
+            file_id = item.get("file_id") if type(item) is dict else None
+            if type(file_id) is str and file_id not in self.known_media:
+                self.add(f"{pointer}/media/{index}/file_id", "message.unknown_media",
+                         f"there is no Guided Path media {file_id!r} in this account; upload it with "
+                         "POST /api/v1/guided-paths/media")
 
     def check_rule(self, pointer: str, rule: Any) -> None:
         limits = {"max_depth": self.limits.max_rule_depth, "max_nodes": self.limits.max_rule_nodes}

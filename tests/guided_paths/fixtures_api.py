@@ -47,6 +47,20 @@ def document(key: str = "check-cable", **changes: Any) -> dict[str, Any]:
     return doc
 
 
+APPS = "/api/v1/guided-path-apps"
+
+
+def register_app(client, key: str, *, url: str | None = None, output_schema: Any = None,
+                 input_schema: Any = None) -> dict[str, Any]:
+    """Put ``key`` on the tenant's Guided Path Apps allowlist (plugin guided_path_apps)."""
+    body = {"key": key, "title": key.title(), "url": url or f"https://apps.example.com/{key}",
+            "input_schema": {"type": "object"} if input_schema is None else input_schema,
+            "output_schema": True if output_schema is None else output_schema}
+    response = client.post(APPS, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def demo(key: str) -> dict[str, Any]:
     return copy.deepcopy(next(d for d in demo_documents() if d["id"] == key))
 
@@ -95,6 +109,6 @@ def error(response, status: int) -> dict[str, Any]:
 
 
 __all__ = [
-    "PATHS", "RUNS", "count", "created", "demo", "document", "error", "outbox", "published",
+    "APPS", "PATHS", "RUNS", "register_app", "count", "created", "demo", "document", "error", "outbox", "published",
     "snapshot",
 ]

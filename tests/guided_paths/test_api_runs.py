@@ -12,7 +12,7 @@ from guidepath.core.plugins import PluginInfo, hookimpl
 from guidepath.guided_paths.step_types import StepType
 
 from fixtures_api import (
-    PATHS, RUNS, created, document, error, outbox, published, snapshot,
+    APPS, PATHS, RUNS, created, document, error, outbox, published, register_app, snapshot,
 )
 
 
@@ -270,6 +270,12 @@ def test_actions_and_apps(tenant):
         "done": {"type": "end", "outcome": "resolved"},
         "failed": {"type": "end", "outcome": "unresolved"},
     }
+    published_error = error(admin.post(f"{PATHS}/import", params={"publish": "true"}, json=doc), 422)
+    assert published_error["issues"] == [{
+        "pointer": "/steps/rate/app_id", "code": "app.unknown_app",
+        "message": "app 'rating' is not registered for this account; an admin registers Guided Path "
+                   "Apps with POST /api/v1/guided-path-apps"}]
+    rating = register_app(admin, "rating", output_schema={"type": "integer", "maximum": 4})
     published(admin, doc)
     run = start(admin, path_key="device-check", mode="agent")
     assert run["status"] == "waiting_action"
@@ -287,8 +293,25 @@ def test_actions_and_apps(tenant):
     run = admin.post(f"{RUNS}/{run['id']}/actions/collect", json={"result": {"health": 81}}).json()
     assert run["status"] == "waiting_app" and run["variables"]["report"] == {"health": 81}
     assert run["view"]["input"] == {"health": 81} and run["view"]["output_schema"]["maximum"] == 5
+    assert run["view"]["app"] == {"app_id": "rating", "title": "Rating", "url": "https://apps.example.com/rating",
+                                  "origin": "https://apps.example.com", "input_schema": {"type": "object"},
+                                  "output_schema": {"type": "integer", "maximum": 4}}
+    assert run["view"]["app_error"] is None
+    before = snapshot(tenant)
     bad = error(admin.post(f"{RUNS}/{run['id']}/apps/rate", json={"output": 9}), 422)
-    assert bad["code"] == "invalid_output"
+    assert bad["code"] == "invalid_output" and "app 'rating' declares" in bad["message"]
+    # Allowed by the app's declared schema, refused by the step's own output_schema.
+    bad = error(admin.post(f"{RUNS}/{run['id']}/apps/rate", json={"output": 0}), 422)
+    assert bad["code"] == "invalid_output" and bad["field"] == "output"
+    assert snapshot(tenant) == before
+    # Taken off the allowlist: the run shows why, and refuses outputs.
+    assert admin.delete(f"{APPS}/{rating['id']}").status_code == 204
+    shown = admin.get(f"{RUNS}/{run['id']}").json()["view"]
+    assert shown["app"] is None and shown["app_error"]["code"] == "app_not_allowed"
+    refused = error(admin.post(f"{RUNS}/{run['id']}/apps/rate", json={"output": 4}), 409)
+    assert refused["code"] == "app_not_allowed" and "'rating' is not registered" in refused["message"]
+    assert snapshot(tenant) == before
+    register_app(admin, "rating", output_schema={"type": "integer", "maximum": 4})
     done = admin.post(f"{RUNS}/{run['id']}/apps/rate", json={"output": 4}).json()
     assert done["outcome"] == "resolved" and done["variables"]["rating"] == 4
 

@@ -44,6 +44,7 @@ def test_loaded_from_the_entry_point_as_a_builtin(guidepath_kernel):
     info = guidepath_kernel.plugins.info("guided_paths")
     assert info.builtin and info.default_enabled
     assert info.default_settings() == {"max_document_bytes": 2 * 1024 * 1024, "allow_self_service": True,
+                                       "max_media_bytes": 20 * 1024 * 1024,
                                        "handover_on_escalate": True}
     assert plugin.register_migrations()[0] in guidepath_kernel.tenant_migrations
 

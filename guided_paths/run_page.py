@@ -1,0 +1,98 @@
+"""``/guided-paths/runs/{run_id}``: a page that shows where a run is, in a browser.
+
+Server-rendered (the run's view comes from :func:`.runs.get`, the same JSON as
+``GET /api/v1/runs/{id}``) plus one small ES module, ``static/run-page.js``:
+
+* a ``message`` step shows its text and media (``<img>``/``<video>`` from
+  ``GET /api/v1/guided-paths/media/{file_id}``) and an OK button (``{"ack": true}``);
+* an ``app`` step embeds the registered app (see the ``list_guided_path_apps``
+  hook) in ``<iframe sandbox="allow-scripts allow-forms">`` — no
+  ``allow-same-origin``, so the app never gets our origin's cookies or storage —
+  talks to it with the SDK's ``app-channel.js`` (context: run id, step id, the
+  step's evaluated ``input``) and posts its output to
+  ``POST /api/v1/runs/{id}/apps/{step_id}``, which validates it on the server;
+* anything else is described, with the run's status.
+
+The Content-Security-Policy allows frames from the current app's origin only
+(``frame-src``), so the iframe cannot be navigated to any other site, and
+scripts only from this origin. The SDK modules are served from this package
+(``static/sdk/``, copies of ``sdk_js/src``; a test keeps them identical), so an
+installed wheel serves them too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, make_response, render_template, send_from_directory
+
+from guidepath.core.web.auth import current_principal, require
+from guidepath.core.web.tenant import tenant_ctx
+
+from . import runs
+from .plugin import tenant_apps
+
+bp = Blueprint("guided_paths_pages", __name__, template_folder="templates")
+
+STATIC = Path(__file__).parent / "static"
+ASSETS = frozenset({"run-page.js", "sdk/app-channel.js", "sdk/json-value.js", "sdk/json-schema-lite.js"})
+SANDBOX = "allow-scripts allow-forms"
+
+
+def _csp(frame_origin: str | None) -> str:
+    return ("default-src 'self'; script-src 'self'; "
+            "img-src 'self' data: blob:; media-src 'self'; connect-src 'self'; object-src 'none'; "
+            f"frame-src {frame_origin or chr(39) + 'none' + chr(39)}; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+@bp.get("/guided-paths/runs/<run_id>")
+@require("agent")
+def run_page(run_id: str):
+    ctx = tenant_ctx()
+    principal = current_principal()
+    with ctx.engine.connect() as conn:
+        run = runs.get(conn, run_id, history=False)
+    view = run.get("view") or {}
+    app: dict[str, Any] | None = None
+    app_error = None
+    if view.get("type") == "app":
+        found = tenant_apps(ctx).get(view.get("app_id"))
+        app_error = runs.app_problem(view.get("app_id"), found)
+        if app_error is None:
+            app = {k: found.get(k) for k in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
+    config = {
+        "run": {"id": run["id"], "status": run["status"], "outcome": run["outcome"],
+                "path_key": run["path_key"], "locale": run["locale"]},
+        "view": view,
+        "app": app,
+        "app_error": app_error,
+        "sandbox": SANDBOX,
+        "csrf_token": principal.get("csrf_token"),
+    }
+    response = make_response(render_template("run-page.html", config=config, run=run, view=view))
+    response.headers["Content-Security-Policy"] = _csp(app["origin"] if app else None)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+run_page.openapi = {  # type: ignore[attr-defined]
+    "summary": "HTML page showing a run's current step: a message with its media, or the step's Guided "
+               "Path App in a sandboxed iframe (CSP frame-src: the app's origin only)",
+}
+
+
+@bp.get("/guided-paths/assets/<path:name>")
+def asset(name: str):
+    if name not in ASSETS:
+        abort(404)
+    response = send_from_directory(STATIC, name, mimetype="text/javascript", max_age=300)
+    return response
+
+
+asset.openapi = {  # type: ignore[attr-defined]
+    "summary": "The run page's JavaScript: run-page.js and the SDK modules sdk/app-channel.js, "
+               "sdk/json-value.js, sdk/json-schema-lite.js",
+    "security": [],
+}
