@@ -99,3 +99,39 @@ def hello_tenant_factory(hello_kernel: Kernel, hello_server: LiveServer) -> Iter
 @pytest.fixture
 def hello_tenant(hello_tenant_factory: Callable[..., TestTenant]) -> TestTenant:
     return hello_tenant_factory()
+
+
+@pytest.fixture(scope="session")
+def running_relay(guidepath_kernel: Kernel, guidepath_app) -> Iterator[object]:
+    """A relay the app's tickets point at.
+
+    Embedded: the relay the remote_control/camera_share workers started inside the
+    app (the app fixture starts the workers). Server: relays are processes of their
+    own in production; here one runs in a thread, registered in Redis and reporting
+    to the Redis stream, with the app's master key — what `guidepath relay` does.
+    """
+    from guidepath.relay.hosting import hosting_for
+    from guidepath.relay.registry import RedisRegistry
+    from guidepath.relay.reports import RedisReports
+    from guidepath.relay.server import RelayServer, RelaySettings
+
+    hosting = hosting_for(guidepath_kernel)
+    if hosting.embedded:
+        local = hosting.acquire_local_relay()
+        try:
+            yield local
+        finally:
+            hosting.release_local_relay()
+        return
+    url = guidepath_kernel.config.redis_url
+    relay = RelayServer(RelaySettings(
+        relay_id=f"test-relay-{id(guidepath_kernel):x}", ticket_secret=hosting.secret, tcp_port=0, ws_port=0,
+        master_key=guidepath_kernel.master_key, file_store=guidepath_kernel.files,
+        reports=RedisReports.from_url(url, stream=f"{hosting.namespace}:reports"),
+        registry=RedisRegistry.from_url(url, prefix=hosting.namespace),
+        registry_interval_seconds=1.0,
+    )).start_in_thread()
+    try:
+        yield relay
+    finally:
+        relay.stop()

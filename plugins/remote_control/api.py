@@ -1,0 +1,43 @@
+"""Routes of the remote control plugin: recordings (and the ``/nexus`` viewer page,
+:mod:`.viewer`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, stream_with_context
+
+from guidepath.core.domain import audit, support_sessions
+from guidepath.core.web.auth import actor_id, require
+from guidepath.core.web.openapi import documented
+from guidepath.core.web.tenant import tenant_ctx
+
+from . import recordings
+
+bp = Blueprint("remote_control", __name__)
+
+RECORDINGS = "/api/v1/sessions/<session_id>/recordings"
+
+
+@bp.get(RECORDINGS)
+@require("agent")
+@documented("The session's recordings (remote control and camera), oldest first")
+def list_recordings(session_id: str):
+    ctx = tenant_ctx()
+    with ctx.engine.connect() as conn:
+        support_sessions.get(conn, session_id)  # 404 for an unknown session
+    return jsonify({"items": recordings.list_for(ctx.files, session_id), "next": None})
+
+
+@bp.get(RECORDINGS + "/<file_id>")
+@require("agent")
+@documented("A recording's decrypted bytes (format: docs/relay-protocol.md, Recordings)")
+def get_recording(session_id: str, file_id: str):
+    ctx = tenant_ctx()
+    with ctx.engine.connect() as conn:
+        support_sessions.get(conn, session_id)
+    info = recordings.get(ctx.files, session_id, file_id)
+    with ctx.begin() as conn:  # who replayed a customer's screen is worth an audit line
+        audit.record(conn, actor_id(), "recording.opened", file_id, {"session_id": session_id})
+    chunks = ctx.files.open(file_id)
+    return Response(stream_with_context(chunks), mimetype=info.content_type,
+                    headers={"Content-Length": str(info.size),
+                             "Content-Disposition": f'attachment; filename="{info.name}"'})

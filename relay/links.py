@@ -1,0 +1,362 @@
+"""The two transports a client can arrive on, behind one small interface.
+
+Devices speak frames over a TCP byte stream; browsers over WebSocket, one frame
+per binary message. Everything above this module (handshake, sessions, routing)
+sees only :class:`Link`, so the two legs cannot drift apart in behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.protocol import Side
+
+from .protocol import (
+    CloseCode,
+    Frame,
+    FrameSealer,
+    FrameType,
+    ProtocolError,
+    decode_message,
+)
+from .protocol.frames import (
+    HEADER_SIZE,
+    MAX_PAYLOAD_BYTES,
+    TAG_SIZE,
+    new_frame,
+    parse_header_at,
+)
+
+READ_SIZE = 256 * 1024
+
+
+class Link(Protocol):
+    peer: str
+    transport: str
+
+    async def recv_frame(self) -> Frame | None:
+        """The next frame (payload still sealed), None at a clean end of stream."""
+
+    async def recv_frames(self) -> list[Frame] | None:
+        """Every frame already received (at least one, waiting for it), None at a clean end."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def send_many(self, sealer: FrameSealer, frames: Sequence[tuple[FrameType, bytes]]) -> None:
+        """Seal *frames* in order with *sealer* and send them, then wait for the buffer to drain."""
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+    def set_max_payload(self, max_payload: int) -> None: ...
+
+
+class _OutBuffer:
+    """One reusable output buffer per link: sealing a batch into fresh memory
+    costs an allocation, a zero fill and (above malloc's mmap threshold) page
+    faults every time. The buffer is reused only when the transport took
+    everything at once (nothing of ours can still be referenced by it); if the
+    peer is slow and the transport kept some, the next batch gets a new buffer."""
+
+    KEEP = 1024 * 1024  #: a buffer grown beyond this for one large frame is not kept
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def take(self, size: int) -> bytearray:
+        if len(self._buf) < size:
+            self._buf = bytearray(max(size, min(self.KEEP, 2 * len(self._buf))))
+        return self._buf
+
+    def write(self, transport: asyncio.WriteTransport, size: int) -> None:
+        buf = self._buf
+        with memoryview(buf) as view:
+            transport.write(view[:size] if size < len(buf) else view)
+        if transport.get_write_buffer_size() or len(buf) > self.KEEP:
+            self._buf = bytearray()
+
+
+class TcpLink(asyncio.BufferedProtocol):
+    """The device leg: an asyncio protocol reading straight into one reusable buffer.
+
+    The kernel copies each read into ``self._buf`` (``recv_into``); frames are
+    parsed in place and :meth:`recv_frames` hands out payloads as memoryviews of
+    that buffer, which the caller opens (decrypts) from there: no copy of the
+    ciphertext at all. Those views are valid until the next ``recv_frame(s)``
+    call, which is when the space they used may be reused. Each header is checked
+    (version, flags, type, length cap) before its payload is waited for, and the
+    buffer only grows to hold one frame whose header passed those checks, so a
+    peer can never make the relay hold more than ``READ_SIZE`` or one allowed frame.
+    Reading pauses while the buffer is full and resumes when the reader made room.
+    """
+
+    transport = "tcp"
+
+    def __init__(self, on_connect: Callable[[TcpLink], object] | None = None) -> None:
+        self._on_connect = on_connect
+        self._buf = bytearray(READ_SIZE)
+        self._view = memoryview(self._buf)
+        self._start = 0  #: first byte not yet handed out
+        self._end = 0  #: bytes received so far
+        self._max_payload = MAX_PAYLOAD_BYTES
+        self._header: tuple | None = None  #: parsed header of the frame at _start, if any
+        self._error: ProtocolError | None = None
+        self._eof = False
+        self._read_paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._closed: asyncio.Future[None] | None = None
+        self._transport: asyncio.Transport | None = None
+        self._out = _OutBuffer()
+        self.peer = "?"
+
+    # -- asyncio.BufferedProtocol ---------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self._closed = asyncio.get_running_loop().create_future()
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        if self._on_connect is not None:
+            self._on_connect(self)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view[self._end :]  # never empty: reading pauses when the buffer is full
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._end += nbytes
+        if self._end == len(self._buf):
+            self._read_paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return True  # half-open: the relay may still send its CLOSE frame, then closes
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._wake()
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_exception(ConnectionResetError("connection lost"))
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_result(None)
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    # -- Link -------------------------------------------------------------------------
+
+    def set_max_payload(self, max_payload: int) -> None:
+        self._max_payload = min(max_payload, self._max_payload)
+
+    def _parse(self, limit: int) -> list[Frame]:
+        """Up to *limit* whole frames from ``[_start, _end)``; payloads are views."""
+        view, start, end = self._view, self._start, self._end
+        header, max_payload = self._header, self._max_payload
+        frames: list[Frame] = []
+        try:
+            while end - start >= HEADER_SIZE and len(frames) < limit:
+                if header is None:
+                    header = parse_header_at(view, start, max_payload=max_payload)
+                frame_type, flags, counter, length = header
+                stop = start + HEADER_SIZE + length
+                if stop > end:
+                    break
+                frames.append(new_frame(frame_type, counter, view[start + HEADER_SIZE : stop], flags))
+                header = None
+                start = stop
+        except ProtocolError as exc:
+            self._error = exc  # the frames before it still count; the next call raises
+            if not frames:
+                raise
+        self._start, self._header = start, header
+        return frames
+
+    def _make_room(self) -> None:
+        """Called when no frame handed out earlier is in use any more: move the
+        unparsed tail to the front, grow for one large (already checked) frame,
+        give back a grown buffer once it is empty, and resume reading."""
+        start, end = self._start, self._end
+        need = HEADER_SIZE + self._header[3] if self._header is not None else HEADER_SIZE
+        if start == end:
+            self._start = self._end = 0
+            if len(self._buf) > READ_SIZE:
+                self._buf = bytearray(READ_SIZE)
+                self._view = memoryview(self._buf)
+        elif need > len(self._buf) or len(self._buf) - start < need:
+            size = max(READ_SIZE, need)
+            if size != len(self._buf):
+                buf = bytearray(size)
+                buf[: end - start] = self._view[start:end]
+                self._buf, self._view = buf, memoryview(buf)
+            else:
+                self._view[: end - start] = self._view[start:end]
+            self._start, self._end = 0, end - start
+        if self._read_paused and self._end < len(self._buf):
+            self._read_paused = False
+            self._transport.resume_reading()
+
+    async def _next(self, limit: int) -> list[Frame] | None:
+        if self._error is not None:
+            raise self._error
+        self._make_room()
+        while True:
+            frames = self._parse(limit)
+            if frames:
+                return frames
+            if self._eof:
+                if self._end > self._start:
+                    self._error = ProtocolError(
+                        CloseCode.BAD_FRAME, f"stream ended inside a frame ({self._end - self._start} bytes left)"
+                    )
+                    raise self._error
+                return None
+            self._make_room()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    async def recv_frame(self) -> Frame | None:
+        frames = await self._next(1)
+        if frames is None:
+            return None
+        frame = frames[0]
+        return Frame(frame.type, frame.counter, bytes(frame.payload), frame.flags)  # outlives the buffer
+
+    async def recv_frames(self) -> list[Frame] | None:
+        """Every whole frame received so far (waiting for one). The payloads are
+        views into the read buffer, valid until the next call."""
+        return await self._next(1 << 30)
+
+    async def _drain(self) -> None:
+        if self._transport.is_closing():
+            await asyncio.sleep(0)  # let connection_lost run, like StreamWriter.drain
+            if self._closed.done():
+                raise ConnectionResetError("connection lost")
+        if self._write_paused:
+            self._drain_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._drain_waiter
+            finally:
+                self._drain_waiter = None
+
+    async def send(self, data: bytes) -> None:
+        self._transport.write(data)
+        await self._drain()
+
+    async def send_many(self, sealer: FrameSealer, frames: Sequence[tuple[FrameType, bytes]]) -> None:
+        size = sum(HEADER_SIZE + len(payload) + TAG_SIZE for _, payload in frames)
+        out, offset = self._out.take(size), 0
+        for frame_type, payload in frames:
+            offset = sealer.seal_into(out, offset, frame_type, payload)
+        self._out.write(self._transport, size)  # one buffer, one system call
+        await self._drain()
+
+    async def close(self, code: int, reason: str) -> None:
+        # TCP has no close code: the sealed CLOSE frame sent before carried it.
+        transport = self._transport
+        if transport is None or self._closed.done():
+            return
+        if not transport.is_closing():
+            transport.close()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._closed), 2)
+        except asyncio.TimeoutError:
+            # A peer that stopped reading would keep the buffered bytes forever.
+            transport.abort()
+
+
+# websockets' asyncio connection: send_context() checks the state, writes and drains.
+_CAN_FRAME = hasattr(ServerConnection, "send_context")
+
+
+class WebSocketLink:
+    transport = "websocket"
+
+    def __init__(self, ws: ServerConnection) -> None:
+        self._ws = ws
+        # Framing messages ourselves is only this simple with no extension
+        # (compression is off on the relay) and the server side (no masking).
+        self._frame_ourselves = _CAN_FRAME and not ws.protocol.extensions and ws.protocol.side is Side.SERVER
+        self._max_payload = MAX_PAYLOAD_BYTES
+        self._out = _OutBuffer()
+        peer = ws.remote_address
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    def set_max_payload(self, max_payload: int) -> None:
+        self._max_payload = min(max_payload, self._max_payload)
+
+    async def recv_frame(self) -> Frame | None:
+        try:
+            message = await self._ws.recv()
+        except ConnectionClosed:
+            return None
+        if isinstance(message, str):
+            raise ProtocolError(CloseCode.BAD_FRAME, "text messages are not part of the protocol; send binary frames")
+        # The payload stays a view of the message: the caller opens it right away.
+        return decode_message(message, max_payload=self._max_payload, copy=False)
+
+    async def recv_frames(self) -> list[Frame] | None:
+        frame = await self.recv_frame()
+        return None if frame is None else [frame]
+
+    async def send(self, data: bytes) -> None:
+        await self._ws.send(data)
+
+    async def send_many(self, sealer: FrameSealer, frames: Sequence[tuple[FrameType, bytes]]) -> None:
+        ws = self._ws
+        if not self._frame_ourselves:
+            for frame in frames:
+                await ws.send(sealer.seal_many((frame,)))
+            return
+        # One binary WebSocket message per frame, as the protocol says. The
+        # messages are framed here (RFC 6455: FIN + binary opcode, length, no mask
+        # from a server, no extension negotiated) and each frame is sealed straight
+        # into its place, so a batch is one buffer, one write, one drain, with no
+        # copies beyond the encryption. send_context() keeps websockets' rules: the
+        # connection must be open, and a closing or broken one raises ConnectionClosed.
+        sizes = [HEADER_SIZE + len(payload) + TAG_SIZE for _, payload in frames]
+        total = sum(sizes) + sum(2 if n < 126 else 4 if n < 65536 else 10 for n in sizes)
+        out = self._out.take(total)
+        offset = 0
+        for (frame_type, payload), n in zip(frames, sizes):
+            if n < 126:
+                out[offset : offset + 2] = bytes((0x82, n))
+                offset += 2
+            elif n < 65536:
+                out[offset : offset + 4] = b"\x82\x7e" + n.to_bytes(2, "big")
+                offset += 4
+            else:
+                out[offset : offset + 10] = b"\x82\x7f" + n.to_bytes(8, "big")
+                offset += 10
+            offset = sealer.seal_into(out, offset, frame_type, payload)
+        async with ws.send_context():
+            self._out.write(ws.transport, total)
+
+    async def close(self, code: int, reason: str) -> None:
+        # Not wrapped in a timeout: websockets aborts the TCP connection itself
+        # after the server's close_timeout, whereas cancelling close() would leave
+        # a half-closed socket that recv() waits on forever.
+        try:
+            await self._ws.close(code, reason[:120])
+        except (ConnectionClosed, OSError):
+            pass
