@@ -194,12 +194,25 @@ class RelayClient:
         return cls(transport, channel, ack)
 
     async def send(self, frame_type: FrameType, payload: bytes = b"") -> None:
-        send_sealed = getattr(self._transport, "send_sealed", None)
-        if send_sealed is not None:  # TCP: sealed straight into a reused buffer
-            await send_sealed(self.channel.sealer, frame_type, payload)
-            return
-        # seal_many: the header and ciphertext are written into one buffer (no join).
-        await self._transport.send(self.channel.sealer.seal_many(((frame_type, payload),)))
+        """Seal and send one frame.
+
+        Raises :class:`RelayClosed` when the connection is already gone, like
+        :meth:`recv` does: the relay may close at any moment (the device left,
+        the session ended), and a caller answering a PING that raced the close
+        must see the same exception as one that reads next. Frames the relay
+        sent before closing, its CLOSE with the reason included, can still be
+        read with :meth:`recv`.
+        """
+        try:
+            send_sealed = getattr(self._transport, "send_sealed", None)
+            if send_sealed is not None:  # TCP: sealed straight into a reused buffer
+                await send_sealed(self.channel.sealer, frame_type, payload)
+                return
+            # seal_many: the header and ciphertext are written into one buffer (no join).
+            await self._transport.send(self.channel.sealer.seal_many(((frame_type, payload),)))
+        except (ConnectionClosed, ConnectionError, OSError) as exc:
+            code = self.close_code or getattr(self._transport, "close_code", None) or CloseCode.GOING_AWAY
+            raise RelayClosed(int(code), self.close_reason or "connection lost") from exc
 
     async def recv(self) -> Frame:
         """The next frame from the relay, opened and validated.
@@ -220,11 +233,31 @@ class RelayClient:
             raise RelayClosed(close.code, close.reason)
         return frame
 
+    async def next_of(self, *types: FrameType, timeout: float = 10.0) -> Frame:
+        """The next frame of one of *types*, answering PINGs and skipping the rest.
+
+        What a simple client (a test, a script) wants instead of its own loop
+        over :meth:`recv`. A PONG that cannot be sent because the relay closed
+        meanwhile is not an error here: the relay's CLOSE is still to be read,
+        and :meth:`recv` raises :class:`RelayClosed` with its reason.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            frame = await asyncio.wait_for(self.recv(), max(0.01, deadline - loop.time()))
+            if frame.type in types:
+                return frame
+            if frame.type is FrameType.PING:
+                try:
+                    await self.send(FrameType.PONG, frame.payload)
+                except RelayClosed:
+                    pass
+
     async def close(self, code: int = CloseCode.NORMAL, reason: str = "") -> None:
         """Say goodbye (a device's CLOSE 1000 ends the session) and disconnect."""
         try:
             await asyncio.wait_for(self.send(FrameType.CLOSE, Close(int(code), reason).encode()), 2)
-        except (ConnectionError, OSError, ConnectionClosed, asyncio.TimeoutError):
+        except (RelayClosed, asyncio.TimeoutError):
             pass
         await self._transport.close()
 

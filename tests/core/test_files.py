@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import stat
 import struct
-import tracemalloc
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -436,29 +438,53 @@ def test_repr_does_not_show_the_data_key(tenant_a, key_a, store):
 # --- store: large files stream ---------------------------------------------------
 
 
-def test_large_file_streams_in_constant_memory(tenant_a):
-    total = 5 * MiB + 123
-    expected = hashlib.sha256()
-    for block in blocks(total):
-        expected.update(block)
+# Measured in a fresh interpreter: tracemalloc counts every thread's allocations,
+# and in a full test run the Kafka and relay threads of earlier tests allocate too.
+_CONSTANT_MEMORY_SCRIPT = """
+import hashlib, json, sys, tracemalloc
+from pathlib import Path
+from guidepath.core.crypto import new_key
+from guidepath.core.files import FileStore
 
-    tracemalloc.start()
-    try:
-        info = tenant_a.put(blocks(total), name="big.bin")
-        _, put_peak = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        digest, size = hashlib.sha256(), 0
-        for chunk in tenant_a.open(info.id):
-            digest.update(chunk)
-            size += len(chunk)
-        _, read_peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+def blocks(total, block=64 * 1024):
+    for start in range(0, total, block):
+        n = min(block, total - start)
+        yield hashlib.sha256(start.to_bytes(8, "big")).digest() * (n // 32) + b"\\x07" * (n % 32)
 
-    assert info.size == size == total
-    assert info.sha256 == digest.hexdigest() == expected.hexdigest()
-    assert put_peak < 2 * MiB, put_peak
-    assert read_peak < 2 * MiB, read_peak
+total = int(sys.argv[2])
+tenant = FileStore(Path(sys.argv[1])).for_tenant("t0123456789abcdef", new_key())
+expected = hashlib.sha256()
+for block in blocks(total):
+    expected.update(block)
+tracemalloc.start()
+info = tenant.put(blocks(total), name="big.bin")
+put_peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.reset_peak()
+digest, size = hashlib.sha256(), 0
+for chunk in tenant.open(info.id):
+    digest.update(chunk)
+    size += len(chunk)
+read_peak = tracemalloc.get_traced_memory()[1]
+print(json.dumps({
+    "size": size, "info_size": info.size, "sha256": digest.hexdigest(),
+    "info_sha256": info.sha256, "expected_sha256": expected.hexdigest(),
+    "put_peak": put_peak, "read_peak": read_peak,
+}))
+"""
+
+
+def test_large_file_streams_in_constant_memory(tmp_path):
+    total = 20 * MiB + 123  # ten times the memory bound below
+    done = subprocess.run(
+        [sys.executable, "-c", _CONSTANT_MEMORY_SCRIPT, str(tmp_path / "files"), str(total)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    measured = json.loads(done.stdout)
+
+    assert measured["info_size"] == measured["size"] == total
+    assert measured["info_sha256"] == measured["sha256"] == measured["expected_sha256"]
+    assert measured["put_peak"] < 2 * MiB, measured
+    assert measured["read_peak"] < 2 * MiB, measured
 
 
 # --- store: tampering and isolation -----------------------------------------------

@@ -49,14 +49,7 @@ def number_of(payload: bytes) -> int:
 
 
 async def next_of(client: RelayClient, *types: FrameType, timeout: float = 5.0):
-    """The next frame of one of *types*, skipping pings and status."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        frame = await asyncio.wait_for(client.recv(), max(0.01, deadline - asyncio.get_running_loop().time()))
-        if frame.type in types:
-            return frame
-        if frame.type is FrameType.PING:
-            await client.send(FrameType.PONG, frame.payload)
+    return await client.next_of(*types, timeout=timeout)
 
 
 async def status_of(client: RelayClient) -> str:

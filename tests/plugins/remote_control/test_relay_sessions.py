@@ -78,13 +78,7 @@ async def connect(grant: dict) -> RelayClient:
 
 
 async def next_of(client: RelayClient, kind: FrameType, timeout: float = 10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        frame = await asyncio.wait_for(client.recv(), max(0.01, deadline - asyncio.get_running_loop().time()))
-        if frame.type is kind:
-            return frame
-        if frame.type is FrameType.PING:
-            await client.send(FrameType.PONG, frame.payload)
+    return await client.next_of(kind, timeout=timeout)
 
 
 def screen(n: int) -> bytes:
