@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -32,11 +33,11 @@ from .protocol import (
     Refusal,
     StreamDecoder,
     check_from_relay,
-    decode_message,
+    decode_frames,
     encode_plain,
 )
 from .protocol.channel import FrameSealer
-from .protocol.frames import HEADER_SIZE, MAX_PAYLOAD_BYTES, TAG_SIZE
+from .protocol.frames import HEADER_SIZE, MAX_MESSAGE_BYTES, TAG_SIZE, message_groups
 
 #: A send buffer grown beyond this for one large frame is not kept.
 _KEEP_BYTES = 1024 * 1024
@@ -116,19 +117,23 @@ class _TcpTransport:
 class _WsTransport:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
+        self.frames: deque[Frame] = deque()
 
     async def send(self, data: bytes) -> None:
         await self.ws.send(data)
 
     async def recv_frame(self) -> Frame | None:
-        try:
-            message = await self.ws.recv()
-        except ConnectionClosed:
-            return None
-        if isinstance(message, str):
-            raise ProtocolError(CloseCode.BAD_FRAME, "the relay sent a text message")
-        # No copy of the payload: RelayClient.recv opens (decrypts) it at once.
-        return decode_message(message, copy=False)
+        if not self.frames:
+            try:
+                message = await self.ws.recv()
+            except ConnectionClosed:
+                return None
+            if isinstance(message, str):
+                raise ProtocolError(CloseCode.BAD_FRAME, "the relay sent a text message")
+            # One message may carry several frames. No copy of the payloads:
+            # RelayClient.recv opens (decrypts) each one as it is handed out.
+            self.frames.extend(decode_frames(message, copy=False))
+        return self.frames.popleft()
 
     async def close(self) -> None:
         try:
@@ -166,7 +171,7 @@ class RelayClient:
     ) -> RelayClient:
         ws = await asyncio.wait_for(
             connect(
-                url, max_size=MAX_PAYLOAD_BYTES + HEADER_SIZE, ping_interval=None, compression=None,
+                url, max_size=MAX_MESSAGE_BYTES, ping_interval=None, compression=None,
                 close_timeout=2, **ws_options,
             ),
             timeout,
@@ -211,8 +216,27 @@ class RelayClient:
             # seal_many: the header and ciphertext are written into one buffer (no join).
             await self._transport.send(self.channel.sealer.seal_many(((frame_type, payload),)))
         except (ConnectionClosed, ConnectionError, OSError) as exc:
-            code = self.close_code or getattr(self._transport, "close_code", None) or CloseCode.GOING_AWAY
-            raise RelayClosed(int(code), self.close_reason or "connection lost") from exc
+            raise self._closed_error() from exc
+
+    async def send_many(self, frames: Sequence[tuple[FrameType, bytes]]) -> None:
+        """Seal *frames* in order and send them together: one write on TCP, as
+        few WebSocket messages as the message cap allows (whole frames may share
+        a message). What a client with a burst to send (input events, a catch-up)
+        should use instead of a loop over :meth:`send`."""
+        try:
+            sealer = self.channel.sealer
+            if isinstance(self._transport, _WsTransport):
+                sizes = [HEADER_SIZE + len(payload) + TAG_SIZE for _, payload in frames]
+                for first, stop, _ in message_groups(sizes):
+                    await self._transport.send(sealer.seal_many(frames[first:stop]))
+            else:
+                await self._transport.send(sealer.seal_many(frames))
+        except (ConnectionClosed, ConnectionError, OSError) as exc:
+            raise self._closed_error() from exc
+
+    def _closed_error(self) -> RelayClosed:
+        code = self.close_code or getattr(self._transport, "close_code", None) or CloseCode.GOING_AWAY
+        return RelayClosed(int(code), self.close_reason or "connection lost")
 
     async def recv(self) -> Frame:
         """The next frame from the relay, opened and validated.

@@ -1,7 +1,7 @@
 """The two transports a client can arrive on, behind one small interface.
 
-Devices speak frames over a TCP byte stream; browsers over WebSocket, one frame
-per binary message. Everything above this module (handshake, sessions, routing)
+Devices speak frames over a TCP byte stream; browsers over WebSocket, whole
+frames in binary messages (one or more per message). Everything above this module (handshake, sessions, routing)
 sees only :class:`Link`, so the two legs cannot drift apart in behaviour.
 """
 
@@ -21,12 +21,14 @@ from .protocol import (
     FrameSealer,
     FrameType,
     ProtocolError,
+    decode_frames,
     decode_message,
 )
 from .protocol.frames import (
     HEADER_SIZE,
     MAX_PAYLOAD_BYTES,
     TAG_SIZE,
+    message_groups,
     new_frame,
     parse_header_at,
 )
@@ -305,52 +307,53 @@ class WebSocketLink:
     def set_max_payload(self, max_payload: int) -> None:
         self._max_payload = min(max_payload, self._max_payload)
 
-    async def recv_frame(self) -> Frame | None:
+    async def _recv_message(self) -> bytes | None:
         try:
             message = await self._ws.recv()
         except ConnectionClosed:
             return None
         if isinstance(message, str):
             raise ProtocolError(CloseCode.BAD_FRAME, "text messages are not part of the protocol; send binary frames")
-        # The payload stays a view of the message: the caller opens it right away.
-        return decode_message(message, max_payload=self._max_payload, copy=False)
+        return message
+
+    async def recv_frame(self) -> Frame | None:
+        """The handshake's HELLO, which comes alone in its message."""
+        message = await self._recv_message()
+        return None if message is None else decode_message(message, max_payload=self._max_payload)
 
     async def recv_frames(self) -> list[Frame] | None:
-        frame = await self.recv_frame()
-        return None if frame is None else [frame]
+        message = await self._recv_message()
+        # The payloads stay views of the message: the caller opens them right away.
+        return None if message is None else decode_frames(message, max_payload=self._max_payload, copy=False)
 
     async def send(self, data: bytes) -> None:
         await self._ws.send(data)
 
     async def send_many(self, sealer: FrameSealer, frames: Sequence[tuple[FrameType, bytes]]) -> None:
+        # Everything ready goes out as few binary messages as the size cap allows:
+        # each message costs a header, an event and a parse on both sides whatever
+        # it carries, so a burst of small frames (input, clipboard, status, a
+        # slow viewer catching up) is one message, not one each.
+        messages = message_groups([HEADER_SIZE + len(payload) + TAG_SIZE for _, payload in frames])
         ws = self._ws
         if not self._frame_ourselves:
-            for frame in frames:
-                await ws.send(sealer.seal_many((frame,)))
+            for first, stop, _ in messages:
+                await ws.send(sealer.seal_many(frames[first:stop]))
             return
-        # One binary WebSocket message per frame, as the protocol says. The
-        # messages are framed here (RFC 6455: FIN + binary opcode, length, no mask
-        # from a server, no extension negotiated) and each frame is sealed straight
-        # into its place, so a batch is one buffer, one write, one drain, with no
-        # copies beyond the encryption. send_context() keeps websockets' rules: the
-        # connection must be open, and a closing or broken one raises ConnectionClosed.
-        sizes = [HEADER_SIZE + len(payload) + TAG_SIZE for _, payload in frames]
-        total = sum(sizes) + sum(2 if n < 126 else 4 if n < 65536 else 10 for n in sizes)
-        out = self._out.take(total)
+        # The messages are framed here (RFC 6455: FIN + binary opcode, length, no
+        # mask from a server, no extension negotiated) and each frame is sealed
+        # straight into its place, so a batch is one buffer, one write, one drain,
+        # with no copies beyond the encryption. send_context() keeps websockets'
+        # rules: the connection must be open, and a closing or broken one raises
+        # ConnectionClosed.
+        out = self._out.take(sum(n + _ws_header_size(n) for *_, n in messages))
         offset = 0
-        for (frame_type, payload), n in zip(frames, sizes):
-            if n < 126:
-                out[offset : offset + 2] = bytes((0x82, n))
-                offset += 2
-            elif n < 65536:
-                out[offset : offset + 4] = b"\x82\x7e" + n.to_bytes(2, "big")
-                offset += 4
-            else:
-                out[offset : offset + 10] = b"\x82\x7f" + n.to_bytes(8, "big")
-                offset += 10
-            offset = sealer.seal_into(out, offset, frame_type, payload)
+        for first, stop, n in messages:
+            offset = _put_ws_header(out, offset, n)
+            for frame_type, payload in frames[first:stop]:
+                offset = sealer.seal_into(out, offset, frame_type, payload)
         async with ws.send_context():
-            self._out.write(ws.transport, total)
+            self._out.write(ws.transport, offset)
 
     async def close(self, code: int, reason: str) -> None:
         # Not wrapped in a timeout: websockets aborts the TCP connection itself
@@ -360,3 +363,19 @@ class WebSocketLink:
             await self._ws.close(code, reason[:120])
         except (ConnectionClosed, OSError):
             pass
+
+
+def _ws_header_size(n: int) -> int:
+    return 2 if n < 126 else 4 if n < 65536 else 10
+
+
+def _put_ws_header(out: bytearray, offset: int, n: int) -> int:
+    """Write an unmasked, final, binary WebSocket frame header for *n* bytes."""
+    if n < 126:
+        out[offset : offset + 2] = bytes((0x82, n))
+        return offset + 2
+    if n < 65536:
+        out[offset : offset + 4] = b"\x82\x7e" + n.to_bytes(2, "big")
+        return offset + 4
+    out[offset : offset + 10] = b"\x82\x7f" + n.to_bytes(8, "big")
+    return offset + 10

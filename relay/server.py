@@ -32,7 +32,7 @@ from .admission import check_ticket, read_hello, refuse, relay_channel
 from .connection import ClientConnection
 from .links import Link, TcpLink, WebSocketLink
 from .protocol import Ack, Close, CloseCode, FrameType, ProtocolError, check_from_client
-from .protocol.frames import HEADER_SIZE, MAX_PAYLOAD_BYTES
+from .protocol.frames import MAX_MESSAGE_BYTES
 from .recording import RecordingWriter
 from .registry import RelayInfo, RelayRegistry
 from .reports import Report, ReportSink
@@ -135,7 +135,7 @@ class RelayServer:
             self._on_ws,
             s.host,
             s.ws_port,
-            max_size=MAX_PAYLOAD_BYTES + HEADER_SIZE,
+            max_size=MAX_MESSAGE_BYTES,
             ping_interval=None,  # the protocol's own PING/PONG covers both legs alike
             compression=None,  # images are compressed already; sealed bytes don't compress
             close_timeout=2,

@@ -13,12 +13,14 @@ from .channel import Channel, FrameOpener, FrameSealer
 from .errors import CloseCode, ProtocolError
 from .frames import (
     HEADER_SIZE,
+    MAX_MESSAGE_BYTES,
     MAX_PAYLOAD_BYTES,
     MAX_PLAIN_BYTES,
     TAG_SIZE,
     VERSION,
     Frame,
     FrameType,
+    decode_frames,
     decode_message,
     encode_plain,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "ImageFrame",
     "InputEvent",
     "KINDS",
+    "MAX_MESSAGE_BYTES",
     "MAX_PAYLOAD_BYTES",
     "MAX_PLAIN_BYTES",
     "ProtocolError",
@@ -70,6 +73,7 @@ __all__ = [
     "check_from_relay",
     "counter_nonce",
     "decode_clipboard",
+    "decode_frames",
     "decode_message",
     "decode_peer_status",
     "direction_key",

@@ -152,7 +152,7 @@ class FrameOpener:
         return new_frame(frame_type, counter, plaintext, flags)
 
     def open_message(self, data: bytes) -> Frame:
-        """Decode and open one whole frame (one WebSocket message)."""
+        """Decode and open a WebSocket message that holds exactly one frame."""
         return self.open(decode_message(data, max_payload=self.max_payload))
 
 

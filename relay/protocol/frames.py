@@ -17,6 +17,7 @@ module does no IO and no cryptography: it only packs and checks headers.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -31,6 +32,8 @@ MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 #: Cap on plain messages (hello, refusal), which arrive before any ticket limit.
 MAX_PLAIN_BYTES = 8 * 1024
 MAX_COUNTER = 2**64 - 1
+#: A WebSocket message carries whole frames and is never longer than the largest frame.
+MAX_MESSAGE_BYTES = HEADER_SIZE + MAX_PAYLOAD_BYTES
 
 
 class FrameType(IntEnum):
@@ -141,8 +144,72 @@ def encode_plain(frame_type: FrameType, payload: bytes) -> bytes:
     return pack_header(frame_type, 0, len(payload)) + payload
 
 
+def decode_frames(
+    data: bytes | bytearray | memoryview, *, max_payload: int = MAX_PAYLOAD_BYTES, copy: bool = True
+) -> list[Frame]:
+    """Decode every frame of one WebSocket message.
+
+    A message holds one or more whole frames, concatenated exactly as on the TCP
+    leg, and is at most :data:`MAX_MESSAGE_BYTES` long; a frame never spans two
+    messages. Plain frames (HELLO, REFUSE) travel alone in their message. Sending
+    what is ready as one message is what makes small frames cheap: a WebSocket
+    message costs a header, a system call and an event on each side, whatever
+    it carries. With ``copy=False`` sealed payloads are memoryviews of *data*.
+    """
+    size = len(data)
+    if size < HEADER_SIZE:
+        raise ProtocolError(CloseCode.BAD_FRAME, f"a frame header is {HEADER_SIZE} bytes")
+    if size > MAX_MESSAGE_BYTES:
+        raise ProtocolError(
+            CloseCode.TOO_LARGE, f"a message of {size} bytes exceeds the cap of {MAX_MESSAGE_BYTES} (one largest frame)"
+        )
+    view = memoryview(data)
+    frames: list[Frame] = []
+    offset = 0
+    while offset < size:
+        if size - offset < HEADER_SIZE:
+            raise ProtocolError(
+                CloseCode.BAD_FRAME, f"the message ends inside a frame header ({size - offset} bytes at offset {offset})"
+            )
+        frame_type, flags, counter, length = parse_header_at(view, offset, max_payload=max_payload)
+        stop = offset + HEADER_SIZE + length
+        if stop > size:
+            raise ProtocolError(
+                CloseCode.BAD_FRAME,
+                f"the message ends inside a frame: {HEADER_SIZE + length} bytes announced at offset {offset},"
+                f" {size - offset} left",
+            )
+        payload = view[offset + HEADER_SIZE : stop]
+        if frame_type in PLAIN_TYPES:
+            if offset or stop != size:
+                raise ProtocolError(CloseCode.BAD_FRAME, f"a {frame_type.name} frame must be alone in its message")
+            payload = payload.tobytes()
+        elif copy:
+            payload = payload.tobytes()
+        frames.append(new_frame(frame_type, counter, payload, flags))
+        offset = stop
+    return frames
+
+
+def message_groups(sizes: Sequence[int]) -> list[tuple[int, int, int]]:
+    """Split frames of *sizes* (wire bytes each) into WebSocket messages:
+    ``(first, stop, bytes)`` per message, in order, each as full as
+    :data:`MAX_MESSAGE_BYTES` allows (a frame is never split)."""
+    groups: list[tuple[int, int, int]] = []
+    first, total = 0, 0
+    for i, n in enumerate(sizes):
+        if total and total + n > MAX_MESSAGE_BYTES:
+            groups.append((first, i, total))
+            first, total = i, 0
+        total += n
+    if sizes:
+        groups.append((first, len(sizes), total))
+    return groups
+
+
 def decode_message(data: bytes, *, max_payload: int = MAX_PAYLOAD_BYTES, copy: bool = True) -> Frame:
-    """Decode exactly one frame from *data* (one WebSocket message).
+    """Decode exactly one frame from *data* (one WebSocket message): the handshake's
+    HELLO, which must come alone (see :func:`decode_frames` for every other message).
 
     The payload of a sealed frame is still ciphertext; open it with a channel.
     With ``copy=False`` a sealed frame's payload is a memoryview of *data* (for a

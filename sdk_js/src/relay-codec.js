@@ -9,8 +9,9 @@
 //   const channel = await ViewerChannel.create(decodeKey(grant.key));
 //   ws.send(channel.hello(grant.ticket));
 //   ws.onmessage = async (m) => {
-//     const frame = await channel.receive(new Uint8Array(m.data)); // ACK first, then the rest
-//     ...
+//     for (const frame of await channel.receive(new Uint8Array(m.data))) { // ACK first, then the rest
+//       ...  // a message holds one or more frames
+//     }
 //   };
 //   ws.send(await channel.seal(FrameType.INPUT, encodeInput({ type: "pointer_move", x, y })));
 //
@@ -28,6 +29,8 @@ export const NONCE_SIZE = 12;
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 /** Cap on plain frames (HELLO, REFUSE), which arrive before any ticket limit. */
 export const MAX_PLAIN_BYTES = 8 * 1024;
+/** A WebSocket message holds whole frames and is never longer than the largest frame. */
+export const MAX_MESSAGE_BYTES = HEADER_SIZE + MAX_PAYLOAD_BYTES;
 export const MAX_COUNTER = (1n << 64n) - 1n;
 export const MAX_INPUT_BYTES = 1024;
 export const MAX_CLIPBOARD_BYTES = 1024 * 1024;
@@ -289,6 +292,37 @@ export function decodeMessage(bytes, { maxPayload = MAX_PAYLOAD_BYTES } = {}) {
     fail(CloseCode.BAD_FRAME, `message of ${data.length} bytes does not hold exactly one frame of ${HEADER_SIZE + length}`);
   }
   return { type, flags, counter, header: data.subarray(0, HEADER_SIZE), payload: data.subarray(HEADER_SIZE) };
+}
+
+/**
+ * Decode every frame of one WebSocket message: one or more whole frames, concatenated
+ * as on the TCP leg, at most MAX_MESSAGE_BYTES in all. HELLO and REFUSE travel alone.
+ * Returns [{type, flags, counter, header, payload}] with views into `bytes`.
+ */
+export function decodeFrames(bytes, { maxPayload = MAX_PAYLOAD_BYTES } = {}) {
+  const data = asBytes(bytes);
+  if (data.length < HEADER_SIZE) fail(CloseCode.BAD_FRAME, `a frame header is ${HEADER_SIZE} bytes`);
+  if (data.length > MAX_MESSAGE_BYTES) {
+    fail(CloseCode.TOO_LARGE, `a message of ${data.length} bytes exceeds the cap of ${MAX_MESSAGE_BYTES} (one largest frame)`);
+  }
+  const frames = [];
+  let offset = 0;
+  while (offset < data.length) {
+    const left = data.length - offset;
+    if (left < HEADER_SIZE) fail(CloseCode.BAD_FRAME, `the message ends inside a frame header (${left} bytes at offset ${offset})`);
+    const rest = data.subarray(offset);
+    const { type, flags, counter, length } = parseHeader(rest, { maxPayload });
+    if (HEADER_SIZE + length > left) {
+      fail(CloseCode.BAD_FRAME,
+        `the message ends inside a frame: ${HEADER_SIZE + length} bytes announced at offset ${offset}, ${left} left`);
+    }
+    if (PLAIN_TYPES.has(type) && (offset !== 0 || HEADER_SIZE + length !== left)) {
+      fail(CloseCode.BAD_FRAME, `a ${frameTypeName(type)} frame must be alone in its message`);
+    }
+    frames.push({ type, flags, counter, header: rest.subarray(0, HEADER_SIZE), payload: rest.subarray(HEADER_SIZE, HEADER_SIZE + length) });
+    offset += HEADER_SIZE + length;
+  }
+  return frames;
 }
 
 /** A plain frame (HELLO or REFUSE only). */
@@ -795,10 +829,12 @@ export class ViewerChannel {
   }
 
   /**
-   * Open one message from the relay: resolves to {type, counter, payload, value} where
-   * value is the decoded payload (see decodePayload). Before the ACK, a REFUSE rejects
-   * with RelayRefused and anything but the ACK with a ProtocolError. A CLOSE resolves
-   * normally (value {code, reason}) and marks the channel closed.
+   * Open one message from the relay: resolves to an array of frames in order (a message
+   * holds one or more), each {type, counter, payload, value} where value is the decoded
+   * payload (see decodePayload). Before the ACK, a REFUSE rejects with RelayRefused and
+   * anything but the ACK with a ProtocolError. A CLOSE resolves normally (value {code,
+   * reason}) and marks the channel closed; a frame after it is a ProtocolError. If any
+   * frame of the message fails, the promise rejects (the connection is over anyway).
    */
   receive(message) {
     const result = this._receiving.then(() => this._receive(message));
@@ -808,8 +844,15 @@ export class ViewerChannel {
 
   async _receive(message) {
     if (typeof message === "string") fail(CloseCode.BAD_FRAME, "the relay sent a text message");
+    const opened = [];
+    for (const frame of decodeFrames(message, { maxPayload: this.opener.maxPayload })) {
+      opened.push(await this._openOne(frame));
+    }
+    return opened;
+  }
+
+  async _openOne(frame) {
     if (this.closed) fail(CloseCode.NOT_ALLOWED, "a frame arrived after CLOSE");
-    const frame = decodeMessage(message, { maxPayload: this.opener.maxPayload });
     if (!this.ack) {
       if (frame.type === FrameType.REFUSE) {
         const refusal = decodeRefusal(frame.payload);

@@ -27,6 +27,7 @@ import {
   decodeImage,
   decodeInput,
   decodeKey,
+  decodeFrames,
   decodeMessage,
   decodePeerStatus,
   decodeRecording,
@@ -289,7 +290,7 @@ describe("ViewerChannel: the handshake and a session, against a relay made of th
     assert.deepEqual(JSON.parse(new TextDecoder().decode(hello.payload)), { protocol: 1, role: "viewer", ticket: "TICKET" });
     await assert.rejects(channel.seal(FrameType.PING, new Uint8Array(8)), /not acknowledged/);
 
-    const first = await channel.receive(await relay.sealer.seal(FrameType.ACK, json(ack)));
+    const [first] = await channel.receive(await relay.sealer.seal(FrameType.ACK, json(ack)));
     assert.equal(first.type, FrameType.ACK);
     assert.equal(channel.ack.kind, "remote_control");
     assert.equal(channel.opener.maxPayload, 4096, "the ACK's max_frame_bytes caps what we accept");
@@ -299,7 +300,7 @@ describe("ViewerChannel: the handshake and a session, against a relay made of th
     const wires = [await relay.sealer.seal(FrameType.SCREEN, image),
       await relay.sealer.seal(FrameType.PEER_STATUS, json({ device: "connected" })),
       await relay.sealer.seal(FrameType.PING, pingPayload(5))];
-    const got = await Promise.all(wires.map((w) => channel.receive(w)));
+    const got = (await Promise.all(wires.map((w) => channel.receive(w)))).flat();
     assert.deepEqual(got.map((f) => f.type), [FrameType.SCREEN, FrameType.PEER_STATUS, FrameType.PING]);
     assert.equal(got[0].value.full, true);
 
@@ -320,9 +321,41 @@ describe("ViewerChannel: the handshake and a session, against a relay made of th
     await assert.rejects(channel.receive(wires[0]), refusedWith(CloseCode.OUT_OF_ORDER));
     await assert.rejects(channel.receive("text"), refusedWith(CloseCode.BAD_FRAME));
 
-    const close = await channel.receive(await relay.sealer.seal(FrameType.CLOSE, encodeClose(4022, "gone")));
+    const [close] = await channel.receive(await relay.sealer.seal(FrameType.CLOSE, encodeClose(4022, "gone")));
     assert.deepEqual(close.value, { code: 4022, reason: "gone" });
     assert.equal(channel.closed, true);
+  });
+
+  test("one message may hold several frames: opened in order, and a cut one is refused", async () => {
+    const relay = await relaySide();
+    const channel = await ViewerChannel.create(KEY);
+    const together = (...wires) => new Uint8Array(wires.flatMap((w) => [...w]));
+    // The ACK shares its message with the first PEER_STATUS, as the relay sends them.
+    const opened = await channel.receive(together(
+      await relay.sealer.seal(FrameType.ACK, json(ack)),
+      await relay.sealer.seal(FrameType.PEER_STATUS, json({ device: "connected" })),
+      await relay.sealer.seal(FrameType.CLIPBOARD, encodeClipboard("one ✓")),
+    ));
+    assert.deepEqual(opened.map((f) => f.type), [FrameType.ACK, FrameType.PEER_STATUS, FrameType.CLIPBOARD]);
+    assert.deepEqual(opened.map((f) => f.counter), [0n, 1n, 2n]);
+    assert.equal(opened[2].value, "one ✓");
+    assert.deepEqual(decodeFrames(together(encodePlain(FrameType.REFUSE, json({ code: 1, reason: "x" })))).length, 1);
+
+    const pair = together(await relay.sealer.seal(FrameType.CLIPBOARD, encodeClipboard("a")),
+      await relay.sealer.seal(FrameType.CLIPBOARD, encodeClipboard("b")));
+    assert.throws(() => decodeFrames(pair.subarray(0, pair.length - 1)), (err) => err.code === CloseCode.BAD_FRAME && /ends inside a frame/.test(err.message));
+    assert.throws(() => decodeFrames(pair.subarray(0, pair.length - 30)), (err) => err.code === CloseCode.BAD_FRAME && /inside a frame header/.test(err.message));
+    const hello = channel.hello("T");
+    assert.throws(() => decodeFrames(together(hello, hello)), (err) => err.code === CloseCode.BAD_FRAME && /alone/.test(err.message));
+    const got = await channel.receive(pair);
+    assert.deepEqual(got.map((f) => f.value), ["a", "b"]);
+
+    // A frame after CLOSE in the same message is a protocol error.
+    const fresh = await ViewerChannel.create(KEY);
+    const other = await relaySide();
+    await fresh.receive(await other.sealer.seal(FrameType.ACK, json(ack)));
+    await assert.rejects(fresh.receive(together(await other.sealer.seal(FrameType.CLOSE, encodeClose(1000, "bye")),
+      await other.sealer.seal(FrameType.CLIPBOARD, encodeClipboard("late")))), refusedWith(CloseCode.NOT_ALLOWED));
   });
 
   test("a refusal rejects with its code and reason", async () => {

@@ -24,10 +24,11 @@ from guidepath.relay.protocol import (
     ProtocolError,
     StreamDecoder,
     check_from_client,
+    decode_frames,
     decode_message,
     encode_plain,
 )
-from guidepath.relay.protocol.frames import HEADER_SIZE, MAX_PAYLOAD_BYTES, pack_header
+from guidepath.relay.protocol.frames import HEADER_SIZE, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, pack_header
 
 KEY = os.urandom(32)
 
@@ -133,6 +134,45 @@ def test_opener_cap_applies_after_decoding_too():
     opener = FrameOpener(KEY, Direction.DEVICE_TO_RELAY, max_payload=100)
     with pytest.raises(ProtocolError) as exc:
         opener.open(decode_message(sealer.seal(FrameType.CLIPBOARD, b"x" * 200)))
+    assert code_of(exc) is CloseCode.TOO_LARGE
+
+
+def test_a_websocket_message_carries_one_or_more_whole_frames():
+    sealer, opener = pair()
+    payloads = [b"one", b"", b"three" * 100]
+    message = bytes(sealer.seal_many([(FrameType.CLIPBOARD, p) for p in payloads]))
+    assert [opener.open(f).payload for f in decode_frames(message)] == payloads
+    # The same bytes are what the TCP leg carries: one format, two transports.
+    assert [f.counter for f in StreamDecoder().feed(message)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "cut, expected",
+    [
+        pytest.param(-1, "ends inside a frame:", id="last frame short by a byte"),
+        pytest.param(-(16 + 10 + HEADER_SIZE // 2), "ends inside a frame header", id="half a header at the end"),
+    ],
+)
+def test_a_message_ending_inside_a_frame_is_refused(cut, expected):
+    sealer, _ = pair()
+    message = bytes(sealer.seal_many([(FrameType.CLIPBOARD, b"a" * 20), (FrameType.CLIPBOARD, b"b" * 10)]))
+    with pytest.raises(ProtocolError) as exc:
+        decode_frames(message[:cut])
+    assert code_of(exc) is CloseCode.BAD_FRAME and expected in exc.value.message
+
+
+def test_plain_frames_travel_alone_and_messages_are_capped():
+    sealer, _ = pair()
+    hello = encode_plain(FrameType.HELLO, b"ticket")
+    assert decode_frames(hello)[0].payload == b"ticket"
+    with pytest.raises(ProtocolError) as exc:
+        decode_frames(hello + bytes(sealer.seal(FrameType.PING, bytes(8))))
+    assert code_of(exc) is CloseCode.BAD_FRAME and "alone" in exc.value.message
+    with pytest.raises(ProtocolError) as exc:
+        decode_message(bytes(sealer.seal_many([(FrameType.PING, bytes(8))] * 2)))
+    assert code_of(exc) is CloseCode.BAD_FRAME  # the handshake's HELLO: exactly one frame
+    with pytest.raises(ProtocolError) as exc:
+        decode_frames(bytes(MAX_MESSAGE_BYTES + 1))
     assert code_of(exc) is CloseCode.TOO_LARGE
 
 

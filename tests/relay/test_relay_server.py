@@ -7,6 +7,7 @@ import struct
 import time
 
 import pytest
+import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,13 +15,19 @@ from relay_helpers import RELAY_ID, TENANT_A, TENANT_B, run
 from guidepath.relay.client import RelayClient, RelayClosed, RelayRefused
 from guidepath.relay.device_client import DeviceClient
 from guidepath.relay.protocol import (
+    MAX_MESSAGE_BYTES,
+    Channel,
+    Close,
     CloseCode,
     DeviceInfo,
     FrameType,
     ImageFormat,
     ImageFrame,
+    Hello,
     InputEvent,
+    decode_frames,
     decode_peer_status,
+    encode_plain,
 )
 
 
@@ -84,6 +91,43 @@ def test_frames_arrive_intact_in_order_and_input_reaches_the_device(relay, ticke
                 await next_of(v, FrameType.SCREEN)
             assert exc.value.code == CloseCode.NORMAL
             await v.abort()
+
+    run(scenario())
+
+
+def test_a_burst_shares_websocket_messages_both_ways(relay, tickets):
+    """What is ready for a viewer goes out in one message, not one per frame, and a
+    viewer may pack frames the same way. Spoken with a bare WebSocket, as a client in
+    another language would (docs/relay-protocol.md §2)."""
+
+    async def scenario():
+        dev = await device(relay, tickets("device"))
+        ticket, token = tickets("viewer")
+        channel = Channel.client("viewer", ticket.key)
+        async with websockets.connect(relay.ws_url, max_size=MAX_MESSAGE_BYTES, compression=None) as ws:
+            await ws.send(encode_plain(FrameType.HELLO, Hello(role="viewer", ticket=token).encode()))
+            received = [channel.open(f) for f in decode_frames(await asyncio.wait_for(ws.recv(), 5))]
+            burst = [(FrameType.CLIPBOARD, f"clip {i}".encode()) for i in range(50)]
+            await dev.send_many(burst)  # one TCP write: the relay routes all, then writes once
+            messages = 0
+            while len([f for f in received if f.type is FrameType.CLIPBOARD]) < len(burst):
+                messages += 1
+                received += [channel.open(f) for f in decode_frames(await asyncio.wait_for(ws.recv(), 5))]
+            assert received[0].type is FrameType.ACK and received[0].counter == 0
+            assert [f.counter for f in received] == list(range(len(received)))
+            assert [f.payload for f in received if f.type is FrameType.CLIPBOARD] == [p for _, p in burst]
+            assert messages < len(burst) // 2, messages
+
+            events = [InputEvent("pointer_move", x=i, y=i) for i in range(5)]
+            await ws.send(bytes(channel.sealer.seal_many([(FrameType.INPUT, e.encode()) for e in events])))
+            for event in events:
+                assert InputEvent.decode((await next_of(dev, FrameType.INPUT)).payload) == event
+            # A message cut inside a frame closes that viewer with the reason.
+            await ws.send(bytes(channel.sealer.seal_many([(FrameType.INPUT, events[0].encode())]))[:-1])
+            closing = [channel.open(f) for f in decode_frames(await asyncio.wait_for(ws.recv(), 5))]
+            assert closing[-1].type is FrameType.CLOSE
+            assert Close.decode(closing[-1].payload).code == CloseCode.BAD_FRAME
+        await dev.close()
 
     run(scenario())
 

@@ -259,7 +259,10 @@ async function connect() {
   socket.addEventListener("message", (event) => {
     if (closeInfo && closeInfo.ours) return; // we are closing after a protocol error
     ch.receive(typeof event.data === "string" ? event.data : new Uint8Array(event.data))
-      .then((frame) => handleFrame(socket, ch, frame, (info) => { closeInfo = info; }))
+      .then((frames) => {
+        // One message may hold several frames (the relay sends what is ready together).
+        for (const frame of frames) handleFrame(socket, ch, frame, (info) => { closeInfo = info; });
+      })
       .catch((err) => {
         if (err instanceof RelayRefused) {
           closeInfo = { code: err.code, reason: err.reason };
