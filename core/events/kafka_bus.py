@@ -99,6 +99,13 @@ class KafkaSettings:
     linger_ms: int = 5
     batch_size: int = 256 * 1024
     compression_type: str | None = None
+    #: A producer that has sent to more topics than this is replaced after its
+    #: batch is acknowledged. kafka-python's producer keeps a queue per partition
+    #: it ever sent to and scans every one on each pass of its sender thread, so
+    #: with thousands of tenants one publish cost milliseconds of CPU and the
+    #: sender thread never rested. A new producer costs one connection and one
+    #: metadata request, paid once per this many distinct topics.
+    producer_max_topics: int = 256
 
     # -- topics ------------------------------------------------------------------
     #: One partition keeps a tenant stream in outbox order; more spread the load.
@@ -125,6 +132,8 @@ class KafkaSettings:
             raise ValueError("publish_timeout_ms must be at least linger_ms + request_timeout_ms")
         if self.heartbeat_interval_ms >= self.session_timeout_ms:
             raise ValueError("heartbeat_interval_ms must be below session_timeout_ms")
+        if self.producer_max_topics < 1:
+            raise ValueError("producer_max_topics must be at least 1")
 
     def producer_config(self) -> dict[str, Any]:
         return {
@@ -316,6 +325,8 @@ class KafkaBus:
         self._producer: KafkaProducer | None = None
         self._admin: KafkaAdminClient | None = None
         self._known_topics: set[str] = set()
+        #: Topics the current producer has sent to (it keeps a queue per partition).
+        self._produced_topics: set[str] = set()
         self._subscriptions: list[KafkaSubscription] = []
         self._closed = False
 
@@ -335,6 +346,7 @@ class KafkaBus:
             try:
                 producer = self._get_producer()
                 self._ensure_topics({topic for topic, _key, _value in messages})
+                self._produced_topics.update(topic for topic, _key, _value in messages)
                 futures = [producer.send(topic, value=value, key=key) for topic, key, value in messages]
                 producer.flush(timeout=self.settings.publish_timeout_ms / 1000)
                 for future in futures:
@@ -342,6 +354,9 @@ class KafkaBus:
                         raise BusUnavailable("the broker did not acknowledge every message in time")
                     if future.failed():
                         raise BusUnavailable(f"the broker refused a message: {future.exception}")
+                if len(self._produced_topics) > self.settings.producer_max_topics:
+                    self._producer, self._produced_topics = None, set()
+                    _close_quietly(producer, timeout=0)  # everything it sent is acknowledged
             except BusUnavailable:
                 self._discard_clients()
                 raise
@@ -375,7 +390,25 @@ class KafkaBus:
         except Exception as exc:  # noqa: BLE001 - any client failure means "unavailable"
             raise BusUnavailable(f"cannot delete topics on Kafka at {self.bootstrap}: {exc}") from exc
         self._known_topics -= set(doomed)
+        self._retire_producer_of(set(doomed))
         return len(doomed)
+
+    def _retire_producer_of(self, topics: set[str]) -> None:
+        """Close the producer if it ever sent to one of *topics* (just deleted).
+
+        kafka-python's producer keeps a queue per partition it has sent to, for
+        good. A partition of a deleted topic has no leader any more, and every
+        pass of the sender thread then asks for fresh metadata (of every topic)
+        and goes round again: one deleted tenant set a busy loop going that grew
+        with every tenant deleted after it. The next publish makes a new producer.
+        """
+        with self._publish_lock:  # never while a batch is in flight
+            if not topics & self._produced_topics:
+                return
+            producer, self._producer = self._producer, None
+            self._produced_topics = set()
+        if producer is not None:
+            _close_quietly(producer, timeout=0)
 
     def _ensure_topics(self, topics: set[str]) -> None:
         missing = topics - self._known_topics
@@ -399,6 +432,7 @@ class KafkaBus:
     def _discard_clients(self) -> None:
         """Forget producer, admin client and topic cache after a failure (see module doc)."""
         producer, self._producer = self._producer, None
+        self._produced_topics = set()
         if producer is not None:
             _close_quietly(producer, timeout=0)
         with self._admin_lock:

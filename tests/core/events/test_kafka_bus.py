@@ -276,6 +276,52 @@ def test_topics_are_created_with_our_partition_count(tansu, kafka_settings, new_
 
 
 @pytest.mark.kafka
+def test_a_deleted_tenants_partitions_leave_the_producer(tansu, kafka_settings, new_tenant_id):
+    """kafka-python's producer keeps a queue per partition it ever sent to, and a
+    partition of a deleted topic has no leader: its sender thread then refreshes the
+    metadata of every topic in a busy loop (seen in CI: the test process at 90 % CPU
+    in ``RecordAccumulator.ready``, worse with every tenant deleted)."""
+    bus = KafkaBus(tansu.bootstrap, kafka_settings)
+    try:
+        gone, kept = new_tenant_id(), new_tenant_id()
+        bus.publish_many(messages_for(make_events(gone, 3) + make_events(kept, 3)))
+        assert bus.delete_topics(f"gp.{gone}.") == 1
+        bus.publish_many(messages_for(make_events(kept, 2)))
+        # kafka-python's own bookkeeping: the partitions the live producer holds queues for.
+        held = {tp.topic for tp in bus._producer._accumulator._batches}
+        assert held == {topic_for(kept, make_events(kept, 1)[0].stream)}, held
+    finally:
+        bus.close()
+
+
+@pytest.mark.kafka
+def test_a_producer_that_sent_to_many_topics_is_replaced(tansu, kafka_settings, new_tenant_id):
+    """Each pass of kafka-python's sender thread scans every partition the producer
+    ever sent to; with thousands of tenants that thread never rested (CI's profile).
+    Past ``producer_max_topics`` the bus starts a fresh producer, losing nothing."""
+    from dataclasses import replace
+
+    bus = KafkaBus(tansu.bootstrap, replace(kafka_settings, producer_max_topics=3))
+    try:
+        tenants = [new_tenant_id() for _ in range(5)]
+        events = [make_events(t, 2) for t in tenants]
+        for batch in events[:3]:
+            bus.publish_many(messages_for(batch))
+        first = bus._producer
+        assert first is not None
+        bus.publish_many(messages_for(events[3]))  # the fourth topic: replaced once acknowledged
+        assert bus._producer is None
+        bus.publish_many(messages_for(events[4]))
+        held = {tp.topic for tp in bus._producer._accumulator._batches}
+        assert held == {topic_for(tenants[4], events[4][0].stream)}
+        for tenant, batch in zip(tenants, events):  # every event reached its topic
+            records = read_topic(tansu.bootstrap, topic_for(tenant, batch[0].stream), len(batch))
+            assert [r.key for r in records] == [e.id.encode() for e in batch]
+    finally:
+        bus.close()
+
+
+@pytest.mark.kafka
 def test_a_subscription_made_while_the_broker_is_down_catches_up(outage_broker, kafka_settings, recorder,
                                                                  new_tenant_id):
     tenant = new_tenant_id()
