@@ -45,8 +45,11 @@ bench-events: install services
 bench-paths: install
 	QUICK=$(QUICK) $(PY) benchmarks/paths/bench_paths.py
 
+## Throughput against websockify, latency at 30 fps, concurrent sessions at 5 fps (three RESULT lines).
 bench-relay: install
 	QUICK=$(QUICK) $(PY) benchmarks/relay/bench_relay.py
+	QUICK=$(QUICK) $(PY) benchmarks/relay/bench_latency.py
+	QUICK=$(QUICK) $(PY) benchmarks/relay/bench_sessions.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

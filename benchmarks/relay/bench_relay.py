@@ -2,7 +2,7 @@
 
 Processes (all on loopback, each started and stopped by this script):
 
-* **relay**: our relay alone in its own process (``--serve-relay``), like
+* **relay**: our relay alone in its own process (``harness.start_relay``), like
   websockify, which runs in its own process (it forks one handler per client).
 * **device**: a separate process. Ours: :class:`RelayClient` over TCP, sealing
   every frame with AES-256-GCM. websockify: a plain TCP server that websockify
@@ -48,13 +48,14 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
+from harness import HOST, Procs, cpu_seconds, free_port, payloads, run, start_relay, start_websockify, ticket_pair, use_uvloop
+
+HERE = os.path.abspath(__file__)
 QUICK = bool(os.environ.get("QUICK"))
 BIG, SMALL = 64 * 1024, 1024
 WARMUP = 0.75 if QUICK else 1.0
@@ -67,82 +68,6 @@ INFLIGHT_BYTES, INFLIGHT_MAX = 4 * 1024 * 1024, 200
 
 def inflight(size: int) -> int:
     return int(os.environ.get("INFLIGHT") or min(INFLIGHT_MAX, max(8, INFLIGHT_BYTES // size)))
-HOST = "127.0.0.1"
-HERE = os.path.abspath(__file__)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def use_uvloop() -> bool:
-    """uvloop (the optional ``fast`` extra) when importable, unless BENCH_LOOP=asyncio.
-    The same choice for every asyncio process of the run: our relay, device and
-    viewer, and websockify's device and viewer (websockify itself is not asyncio)."""
-    if os.environ.get("BENCH_LOOP", "uvloop") == "asyncio":
-        return False
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def run(coro):
-    if use_uvloop():
-        import uvloop
-
-        return uvloop.run(coro)
-    return asyncio.run(coro)
-
-
-def payloads(size: int):
-    """Frame *n*: 12 ASCII digits then ASCII filler (valid UTF-8 clipboard text)."""
-    filler = bytes(65 + (b % 26) for b in os.urandom(size - 12))
-    return lambda n: b"%012d" % n + filler
-
-
-# -- the relay process ------------------------------------------------------------
-
-
-def serve_relay(profile: str | None) -> None:
-    if os.environ.get("BENCH_RELAY_PACKAGE"):  # e.g. a copy of an older relay/, for before/after
-        import importlib
-
-        sys.path.insert(0, os.path.dirname(os.environ["BENCH_RELAY_PACKAGE"]))
-        server_module = importlib.import_module(os.path.basename(os.environ["BENCH_RELAY_PACKAGE"]) + ".server")
-        RelayServer, RelaySettings = server_module.RelayServer, server_module.RelaySettings
-    else:
-        from guidepath.relay.server import RelayServer, RelaySettings
-
-    secret = bytes.fromhex(os.environ["BENCH_SECRET"])
-    server = RelayServer(RelaySettings(relay_id="bench", ticket_secret=secret, tcp_port=0, ws_port=0,
-                                       heartbeat_seconds=60, idle_timeout_seconds=300))
-
-    async def main() -> None:
-        await server.start()
-        print(json.dumps({"tcp_port": server.tcp_port, "ws_port": server.ws_port}), flush=True)
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await stop.wait()
-        await server.stop()
-
-    if profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        try:
-            run(main())
-        finally:
-            profiler.disable()
-            profiler.dump_stats(profile)
-    else:
-        run(main())
-
-
 # -- the device process ---------------------------------------------------------------
 
 
@@ -328,63 +253,15 @@ async def viewer(args: argparse.Namespace) -> dict:
 # -- the orchestrator -------------------------------------------------------------------
 
 
-class Procs:
-    """Every process this run started; ``stop()`` ends them all."""
-
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, argv: list[str], **kw) -> subprocess.Popen:
-        proc = subprocess.Popen(argv, **kw)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of *pid* and its children (websockify forks one per client), in seconds."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def stat(p: int | str) -> list[str] | None:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                return f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-
-    fields = stat(pid)
-    total = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (child := stat(entry)) is not None and child[1] == str(pid):
-            total += int(child[11]) + int(child[12])
-    return total / ticks
-
-
 def run_round(procs: Procs, target: str, size: int, ports: dict, secret: bytes, ftype: str, n: int) -> dict:
-    from guidepath.relay.tickets import TicketLimits, issue_ticket
-
     bridge = ports["relay_pid"] if target == "ours" else ports["websockify_pid"]
     bridge_cpu0 = cpu_seconds(bridge)
     side_port = free_port()
     common = [sys.executable, HERE, "--size", str(size), "--side-port", str(side_port), "--type", ftype,
               "--warmup", str(WARMUP), "--window", str(WINDOW)]
     if target == "ours":
-        limits = TicketLimits(max_fps=10_000_000)
-        tickets = {}
-        for role in ("device", "viewer"):
-            ticket, token = issue_ticket(secret, relay_id="bench", tenant_id="tbench", session_id=f"s{n}-{size}",
-                                         kind="remote_control", role=role, limits=limits)
-            tickets[role] = ["--token", token, "--key", ticket.key.hex()]
+        tickets = {role: ["--token", token, "--key", ticket.key.hex()]
+                   for role, (ticket, token) in ticket_pair(secret, f"s{n}-{size}", max_fps=10_000_000).items()}
         dev = procs.start(common + ["--device", "ours", "--port", str(ports["tcp_port"])] + tickets["device"],
                           stdout=subprocess.PIPE, text=True)
         view = procs.start(common + ["--viewer", "ours", "--port", str(ports["ws_port"])] + tickets["viewer"],
@@ -409,19 +286,8 @@ def run_round(procs: Procs, target: str, size: int, ports: dict, secret: bytes, 
     return result
 
 
-def wait_port(port: int) -> None:
-    for _ in range(200):
-        try:
-            with socket.create_connection((HOST, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--serve-relay", action="store_true")
     ap.add_argument("--profile", default=None, help="cProfile output file for the relay process")
     ap.add_argument("--device", choices=["ours", "ws"])
     ap.add_argument("--viewer", choices=["ours", "ws"])
@@ -437,9 +303,6 @@ def main() -> None:
     ap.add_argument("--sizes", default=f"{BIG},{SMALL}")
     ap.add_argument("--cycles", type=int, default=CYCLES)
     args = ap.parse_args()
-    if args.serve_relay:
-        serve_relay(args.profile)
-        return
     if args.device:
         args.target = args.device
         print(json.dumps(run(device(args))), flush=True)
@@ -458,16 +321,9 @@ def orchestrate(args: argparse.Namespace) -> None:
     results: dict[tuple[str, int], list[dict]] = {}
     sizes = [int(s) for s in args.sizes.split(",")]
     try:
-        env = {**os.environ, "BENCH_SECRET": secret.hex()}
-        relay = procs.start([sys.executable, HERE, "--serve-relay"] + (["--profile", args.profile] if args.profile else []),
-                            stdout=subprocess.PIPE, text=True, env=env)
-        ports = json.loads(relay.stdout.readline())
-        ports["relay_pid"] = relay.pid
+        ports = start_relay(procs, secret, profile=args.profile)
         ports["target_port"] = free_port()
-        ports["websockify_port"] = free_port()
-        ports["websockify_pid"] = procs.start([sys.executable, "-m", "websockify", f"{HOST}:{ports['websockify_port']}",
-                     f"{HOST}:{ports['target_port']}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid
-        wait_port(ports["websockify_port"])
+        ports["websockify_port"], ports["websockify_pid"] = start_websockify(procs, ports["target_port"])
         order = ["ours", "ws", "ws", "ours"] * args.cycles
         if args.only:
             order = [args.only] * (2 * args.cycles)
