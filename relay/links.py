@@ -8,6 +8,7 @@ sees only :class:`Link`, so the two legs cannot drift apart in behaviour.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -33,7 +34,15 @@ from .protocol.frames import (
     parse_header_at,
 )
 
+#: The read buffer of a busy device link.
 READ_SIZE = 256 * 1024
+#: The read buffer of a quiet one (a frame larger than this grows it for that frame).
+IDLE_READ_SIZE = 16 * 1024
+#: Buffers are kept for reuse while their link's batches come at most this far apart.
+#: A busy stream saves an allocation and its page faults per batch; a quiet one (a
+#: camera at 5 fps, a screen that changes now and then) would only hold the memory:
+#: a thousand sessions kept half a megabyte each for nothing.
+BUSY_SECONDS = 0.05
 
 
 class Link(Protocol):
@@ -57,18 +66,21 @@ class Link(Protocol):
 
 
 class _OutBuffer:
-    """One reusable output buffer per link: sealing a batch into fresh memory
-    costs an allocation, a zero fill and (above malloc's mmap threshold) page
-    faults every time. The buffer is reused only when the transport took
+    """One reusable output buffer per busy link: sealing a batch into fresh
+    memory costs an allocation, a zero fill and (above malloc's mmap threshold)
+    page faults every time. The buffer is reused only when the transport took
     everything at once (nothing of ours can still be referenced by it); if the
-    peer is slow and the transport kept some, the next batch gets a new buffer."""
+    peer is slow and the transport kept some, the next batch gets a new buffer.
+    A link whose batches come further apart than ``BUSY_SECONDS`` does not keep
+    one between batches."""
 
     KEEP = 1024 * 1024  #: a buffer grown beyond this for one large frame is not kept
 
-    __slots__ = ("_buf",)
+    __slots__ = ("_buf", "_last_write")
 
     def __init__(self) -> None:
         self._buf = bytearray()
+        self._last_write = float("-inf")
 
     def take(self, size: int) -> bytearray:
         if len(self._buf) < size:
@@ -79,7 +91,9 @@ class _OutBuffer:
         buf = self._buf
         with memoryview(buf) as view:
             transport.write(view[:size] if size < len(buf) else view)
-        if transport.get_write_buffer_size() or len(buf) > self.KEEP:
+        now = time.monotonic()
+        busy, self._last_write = now - self._last_write < BUSY_SECONDS, now
+        if not busy or transport.get_write_buffer_size() or len(buf) > self.KEEP:
             self._buf = bytearray()
 
 
@@ -94,6 +108,7 @@ class TcpLink(asyncio.BufferedProtocol):
     (version, flags, type, length cap) before its payload is waited for, and the
     buffer only grows to hold one frame whose header passed those checks, so a
     peer can never make the relay hold more than ``READ_SIZE`` or one allowed frame.
+    A quiet link holds only ``IDLE_READ_SIZE`` between frames (see ``BUSY_SECONDS``).
     Reading pauses while the buffer is full and resumes when the reader made room.
     """
 
@@ -101,8 +116,9 @@ class TcpLink(asyncio.BufferedProtocol):
 
     def __init__(self, on_connect: Callable[[TcpLink], object] | None = None) -> None:
         self._on_connect = on_connect
-        self._buf = bytearray(READ_SIZE)
+        self._buf = bytearray(IDLE_READ_SIZE)
         self._view = memoryview(self._buf)
+        self._last_empty = float("-inf")  #: when everything received was last handed out
         self._start = 0  #: first byte not yet handed out
         self._end = 0  #: bytes received so far
         self._max_payload = MAX_PAYLOAD_BYTES
@@ -168,6 +184,11 @@ class TcpLink(asyncio.BufferedProtocol):
     def set_max_payload(self, max_payload: int) -> None:
         self._max_payload = min(max_payload, self._max_payload)
 
+    @property
+    def read_buffer_size(self) -> int:
+        """Bytes this link holds for reading now (what a quiet session costs)."""
+        return len(self._buf)
+
     def _parse(self, limit: int) -> list[Frame]:
         """Up to *limit* whole frames from ``[_start, _end)``; payloads are views."""
         view, start, end = self._view, self._start, self._end
@@ -198,10 +219,8 @@ class TcpLink(asyncio.BufferedProtocol):
         start, end = self._start, self._end
         need = HEADER_SIZE + self._header[3] if self._header is not None else HEADER_SIZE
         if start == end:
-            self._start = self._end = 0
-            if len(self._buf) > READ_SIZE:
-                self._buf = bytearray(READ_SIZE)
-                self._view = memoryview(self._buf)
+            if end:  # (0: nothing received since the last call, nothing to decide)
+                self._resize_empty()
         elif need > len(self._buf) or len(self._buf) - start < need:
             size = max(READ_SIZE, need)
             if size != len(self._buf):
@@ -214,6 +233,19 @@ class TcpLink(asyncio.BufferedProtocol):
         if self._read_paused and self._end < len(self._buf):
             self._read_paused = False
             self._transport.resume_reading()
+
+    def _resize_empty(self) -> None:
+        """Everything received was handed out: the moment to pick the buffer's size.
+        Busy (the last time was moments ago): ``READ_SIZE``, for reads of many
+        frames at once. Quiet: ``IDLE_READ_SIZE``, so that a session that sends
+        now and then does not hold a large buffer in between."""
+        self._start = self._end = 0
+        now = time.monotonic()
+        size = READ_SIZE if now - self._last_empty < BUSY_SECONDS else IDLE_READ_SIZE
+        self._last_empty = now
+        if len(self._buf) != size:
+            self._buf = bytearray(size)
+            self._view = memoryview(self._buf)
 
     async def _next(self, limit: int) -> list[Frame] | None:
         if self._error is not None:

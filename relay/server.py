@@ -317,6 +317,9 @@ class RelayServer:
                     else:
                         route(conn, t, frame.payload, now)
                 else:
+                    # The payloads were views of the link's read buffer: holding them
+                    # while waiting would keep a grown buffer alive between frames.
+                    frames = frame = None
                     continue
                 break  # the peer said CLOSE
         except ProtocolError as exc:

@@ -143,7 +143,8 @@ async def viewers(grants: list[dict]) -> dict:
     cpu = time.process_time() - cpu0
     for c in clients:
         await c.abort()
-    return {"latencies": latencies, "cpu": cpu}
+    return {"received": len(latencies), "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p99": percentile(latencies, 99), "max": max(latencies, default=float("nan")), "cpu": cpu}
 
 
 # -- the orchestrator -------------------------------------------------------------------
@@ -191,15 +192,15 @@ def _run_step(procs: Procs, ports: dict, secret: bytes, n: int, step: int) -> di
     time.sleep(WINDOW / 4)
     relay_cpu = (cpu_seconds(ports["relay_pid"]) - relay_cpu0) / (time.monotonic() - t0)
     out = {role: json.loads(proc.communicate(timeout=120)[0].strip().splitlines()[-1]) for role, proc in clients.items()}
-    latencies, sent = out["viewer"]["latencies"], out["device"]["sent"]
+    viewer, sent = out["viewer"], out["device"]["sent"]
     return {
         "n": n,
         "device_cpu": out["device"]["cpu"] / (WARMUP + WINDOW),
-        "viewer_cpu": out["viewer"]["cpu"] / (WARMUP + WINDOW),
-        "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p99": percentile(latencies, 99),
-        "max": max(latencies, default=float("nan")),
-        "delivered": len(latencies) / sent if sent else 0.0,
+        "viewer_cpu": viewer["cpu"] / (WARMUP + WINDOW),
+        "p50": viewer["p50"],
+        "p99": viewer["p99"],
+        "max": viewer["max"],
+        "delivered": viewer["received"] / sent if sent else 0.0,
         "sent": sent,
         "relay_cpu": relay_cpu,
         "kib_per_session": (rss_during - rss_before) / n / 1024,

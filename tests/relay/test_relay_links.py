@@ -7,7 +7,7 @@ import os
 import random
 
 import pytest
-from guidepath.relay.links import READ_SIZE, TcpLink
+from guidepath.relay.links import BUSY_SECONDS, IDLE_READ_SIZE, READ_SIZE, TcpLink
 from guidepath.relay.protocol import CloseCode, FrameType, ProtocolError
 from guidepath.relay.protocol.frames import pack_header
 
@@ -118,6 +118,35 @@ def test_a_clean_end_of_stream_is_none(run):
         writer.write_eof()
         assert len(await link.recv_frames()) == 1
         assert await link.recv_frames() is None
+        await link.close(1000, "")
+        writer.close()
+        server.close()
+
+    run(main())
+
+
+def test_a_quiet_link_keeps_a_small_buffer_and_a_busy_one_a_large(run):
+    """Memory per session: a device that sends now and then (a camera at 5 fps) must
+    not hold READ_SIZE between frames; one that streams reads in large chunks."""
+
+    async def main() -> None:
+        server, link, _, writer = await _pair()
+        assert link.read_buffer_size == IDLE_READ_SIZE
+
+        async def one_frame(n: int, size: int) -> None:
+            writer.write(_wire(FrameType.CLIPBOARD, n, os.urandom(size)))
+            await writer.drain()
+            (frame,) = await link.recv_frames()
+            assert frame.counter == n and len(frame.payload) == size
+
+        await one_frame(0, 100_000)  # larger than the idle buffer: grown for it
+        assert link.read_buffer_size >= 100_016
+        await asyncio.sleep(BUSY_SECONDS * 2)
+        await one_frame(1, 20)
+        assert link.read_buffer_size == IDLE_READ_SIZE  # quiet again: given back
+        for n in range(2, 40):  # streaming: the large buffer stays
+            await one_frame(n, 1000)
+        assert link.read_buffer_size == READ_SIZE
         await link.close(1000, "")
         writer.close()
         server.close()
