@@ -282,7 +282,8 @@ export function parseHeader(bytes, { maxPayload = MAX_PAYLOAD_BYTES } = {}) {
 }
 
 /**
- * Decode exactly one frame from one WebSocket message: {type, flags, counter, payload,
+ * Decode a WebSocket message that holds exactly one frame (a HELLO, a test vector; the
+ * relay's messages may hold several: use decodeFrames): {type, flags, counter, payload,
  * header}. A sealed frame's payload is still ciphertext‖tag; open it with a FrameOpener.
  */
 export function decodeMessage(bytes, { maxPayload = MAX_PAYLOAD_BYTES } = {}) {
