@@ -397,10 +397,11 @@ class KafkaBus:
         """Close the producer if it ever sent to one of *topics* (just deleted).
 
         kafka-python's producer keeps a queue per partition it has sent to, for
-        good. A partition of a deleted topic has no leader any more, and every
-        pass of the sender thread then asks for fresh metadata (of every topic)
-        and goes round again: one deleted tenant set a busy loop going that grew
-        with every tenant deleted after it. The next publish makes a new producer.
+        good, and scans them all on each pass of its sender thread; a partition
+        of a deleted topic has no leader any more, and finding one makes the
+        sender ask for a metadata refresh (of every topic it knows) each time it
+        sends. A deleted tenant's queues would be dead weight for the life of the
+        process. The next publish makes a new producer.
         """
         with self._publish_lock:  # never while a batch is in flight
             if not topics & self._produced_topics:
