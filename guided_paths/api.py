@@ -388,16 +388,19 @@ def _performed(run: dict[str, Any]) -> dict[str, Any]:
 
 def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -> Response:
     """The run as JSON; an ``app`` view gets the registered app (``view.app``: where
-    to embed it and its schemas) or ``view.app_error`` when it may not be used."""
+    to embed it and its schemas) or ``view.app_error`` when it may not be used
+    (``app_not_allowed``) or the step's input does not fit it (``app_input_invalid``)."""
     view = run.get("view")
     if view and view.get("type") == "app":
         if apps is None:
             apps = tenant_apps(tenant_ctx())
         app = apps.get(view.get("app_id"))
-        problem = runs.app_problem(view.get("app_id"), app)
+        code, problem = "app_not_allowed", runs.app_problem(view.get("app_id"), app)
+        if problem is None:
+            code, problem = "app_input_invalid", runs.app_input_problem(view.get("app_id"), app, view.get("input"))
         view["app"] = None if problem else {
             key: app.get(key) for key in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
-        view["app_error"] = {"code": "app_not_allowed", "message": problem} if problem else None
+        view["app_error"] = {"code": code, "message": problem} if problem else None
     return jsonify(run)
 
 

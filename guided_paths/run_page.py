@@ -61,6 +61,8 @@ def run_page(run_id: str):
         found = tenant_apps(ctx).get(view.get("app_id"))
         app_error = runs.app_problem(view.get("app_id"), found)
         if app_error is None:
+            app_error = runs.app_input_problem(view.get("app_id"), found, view.get("input"))
+        if app_error is None:
             app = {k: found.get(k) for k in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
     config = {
         "run": {"id": run["id"], "status": run["status"], "outcome": run["outcome"],

@@ -341,6 +341,19 @@ def app_problem(app_id: Any, app: Mapping[str, Any] | None) -> str | None:
     return None
 
 
+def app_input_problem(app_id: Any, app: Mapping[str, Any], app_input: Any) -> str | None:
+    """Why the input an ``app`` step hands its app (the step's evaluated ``input``,
+    ``{}`` without one) does not match the ``input_schema`` the app declares, or
+    ``None``. Checked where the app is shown: an input built from variables is only
+    known then (a constant one is already checked at publish)."""
+    error = runner.schema_error(app.get("input_schema", True), {} if app_input is None else app_input)
+    if error is None:
+        return None
+    where, message = error
+    return (f"the step's input does not match the input_schema app {app_id!r} declares"
+            f"{f' at /{where}' if where else ''}: {message}")
+
+
 def back(conn: Connection, env: RunEnv, run_id: str, data: Any) -> dict[str, Any]:
     validate(BACK_SCHEMA, data)
 

@@ -550,6 +550,28 @@ class _DocumentChecker:
                      "Guided Path Apps with POST /api/v1/guided-path-apps")
         elif app.get("error"):
             self.add(f"{pointer}/app_id", "app.not_allowed", f"app {app_id!r} cannot be used: {app['error']}")
+        else:
+            self.check_app_input(pointer, app_id, app, step.get("input", {}))
+
+    def check_app_input(self, pointer: str, app_id: str, app: Mapping[str, Any], template: Any) -> None:
+        """A constant input must match the app's declared ``input_schema`` (one built
+        from variables is checked when the app is shown)."""
+        schema = app.get("input_schema", True)
+        if not isinstance(schema, (dict, bool)):
+            return
+        try:
+            if expressions.template_references(template):
+                return
+            value = expressions.evaluate_template(template, {})
+        except expressions.ExpressionError:
+            return  # reported by check_template
+        try:
+            errors = list(Draft202012Validator(schema).iter_errors(value))
+        except Exception:  # noqa: BLE001 - the registry checked the schema; never crash validation
+            return
+        for err in errors:
+            self.add(f"{pointer}/input{_pointer(err.absolute_path)}", "app.input_invalid",
+                     f"the input does not match the input_schema app {app_id!r} declares: {err.message}")
 
     def check_media(self, pointer: str, step: dict) -> None:
         media = step.get("media")

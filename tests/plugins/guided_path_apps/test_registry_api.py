@@ -154,6 +154,30 @@ def test_publishing_needs_the_app_on_this_tenants_allowlist(tenant_factory):
     assert [i["code"] for i in draft["issues"]] == ["app.unknown_app"]
 
 
+def test_an_input_that_does_not_fit_the_app_is_refused_at_publish_or_when_shown(tenant):
+    admin = tenant.admin
+    assert admin.post(APPS, json=SPEED).status_code == 201
+    # A constant input is checked at publish, with the pointer to the field.
+    constant = app_path()
+    constant["steps"]["measure"]["input"] = {"server": 5}
+    refused = error(admin.post(f"{PATHS}/import", params={"publish": "true"}, json=constant), 422)
+    assert [(i["pointer"], i["code"]) for i in refused["issues"]] == [("/steps/measure/input/server", "app.input_invalid")]
+    assert "5 is not of type 'string'" in refused["issues"][0]["message"]
+    assert admin.get(PATHS).json()["items"] == []
+    # One built from variables is only known at run time: the app is not shown, the
+    # run says why, and it waits (nothing of the app's reaches the variables).
+    built = app_path()
+    built["variables"]["server"] = {"type": "number", "default": 7}
+    built["steps"]["measure"]["input"] = {"server": {"var": "vars.server"}}
+    assert admin.post(f"{PATHS}/import", params={"publish": "true"}, json=built).status_code == 201
+    run = admin.post(RUNS, json={"path_key": "measure", "mode": "agent"}).json()
+    view = run["view"]
+    assert view["type"] == "app" and view["app"] is None and view["input"] == {"server": 7}
+    assert view["app_error"]["code"] == "app_input_invalid"
+    assert "at /server: 7 is not of type 'string'" in view["app_error"]["message"]
+    assert admin.get(f"{RUNS}/{run['id']}").json()["view"]["app_error"]["code"] == "app_input_invalid"
+
+
 def test_disabled_plugin_means_no_apps_and_no_routes(tenant, enable_plugin):
     admin = tenant.admin
     assert admin.post(APPS, json=SPEED).status_code == 201
