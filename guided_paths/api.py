@@ -324,6 +324,26 @@ def upload_media():
     return response, 201
 
 
+@bp.get(MEDIA)
+@require("agent")
+@_documented("List the tenant's Guided Path media (any agent): file id, content type, size, sha256, "
+             "who uploaded it and when, its URL; paginated (limit, cursor)")
+def list_media():
+    _reject_unknown({"limit", "cursor"})
+    with tenant_ctx().engine.connect() as conn:
+        page = media.list_media(conn, **_paging())
+    return jsonify(page.as_dict())
+
+
+@bp.delete(f"{MEDIA}/<file_id>")
+@require("admin")
+@_documented("Delete Guided Path media (admin): the row and the encrypted file; 409 media_in_use "
+             "(naming the drafts and versions) while any path shows it")
+def delete_media(file_id: str):
+    media.delete_media(tenant_ctx(), file_id, actor=actor_id())
+    return "", 204
+
+
 @bp.get(f"{MEDIA}/<file_id>")
 @require("agent")
 @_documented("Download Guided Path media (any agent): the file's bytes with their content type; "

@@ -17,6 +17,11 @@ Example::
     info = media.upload(ctx, request.stream, content_type="image/png", max_bytes=20 << 20,
                         actor="user:usr_…")
     chunks, row = media.open_media(ctx, info["file_id"])
+    page = media.list_media(conn, limit=50, cursor=None)
+    media.delete_media(ctx, file_id, actor="user:usr_…")  # 409 while a path shows it
+
+Deleting is refused while any draft or published version of a path shows the
+media: a published version is immutable and runs pinned to it must still render.
 """
 
 from __future__ import annotations
@@ -24,12 +29,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
+import logging
+
 from sqlalchemy import select
 
-from guidepath.core.domain.errors import DomainError, Invalid, NotFound
-from guidepath.core.domain.records import iso, utcnow
+from guidepath.core.domain import audit
+from guidepath.core.domain.errors import Conflict, DomainError, Invalid, NotFound
+from guidepath.core.domain.records import Page, decode_cursor, encode_cursor, iso, utcnow
 
-from .tables import guided_path_media
+from .tables import guided_path_media, guided_path_versions, guided_paths
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
@@ -136,3 +146,66 @@ def open_media(ctx: TenantContext, file_id: str) -> tuple[Iterator[bytes], dict[
         return ctx.files.open(row.file_id), _describe(row)
     except FileNotFoundError:
         raise NotFound(f"the file of Guided Path media {file_id!r} is gone", field="file_id") from None
+
+
+def list_media(conn: Any, *, limit: int, cursor: str | None) -> Page:
+    """A page of the tenant's media, in file id order (``next`` resumes after it)."""
+    query = select(guided_path_media).order_by(guided_path_media.c.file_id).limit(limit + 1)
+    if cursor:
+        query = query.where(guided_path_media.c.file_id > decode_cursor(cursor, _FILE_ID))
+    rows = conn.execute(query).all()
+    items = [_describe(r) for r in rows[:limit]]
+    return Page(items, encode_cursor(items[-1]["file_id"]) if len(rows) > limit else None)
+
+
+def _shown_media(document: Any) -> set[str]:
+    """The file ids a path document's message steps show."""
+    steps = document.get("steps") if isinstance(document, dict) else None
+    found: set[str] = set()
+    for step in (steps or {}).values() if isinstance(steps, dict) else ():
+        media = step.get("media") if isinstance(step, dict) else None
+        for item in media if isinstance(media, list) else ():
+            if isinstance(item, dict) and isinstance(item.get("file_id"), str):
+                found.add(item["file_id"])
+    return found
+
+
+def usages(conn: Any, file_id: str) -> list[str]:
+    """Where ``file_id`` is shown: ``"{key} draft"`` and ``"{key} v{n}"``, sorted."""
+    keys = {row.id: row.key for row in conn.execute(select(guided_paths.c.id, guided_paths.c.key))}
+    used = [f"{row.key} draft" for row in conn.execute(select(guided_paths.c.key, guided_paths.c.draft))
+            if file_id in _shown_media(row.draft)]
+    used += [f"{keys.get(row.path_id, row.path_id)} v{row.version}"
+             for row in conn.execute(select(guided_path_versions.c.path_id, guided_path_versions.c.version,
+                                            guided_path_versions.c.document))
+             if file_id in _shown_media(row.document)]
+    return sorted(used)
+
+
+def delete_media(ctx: TenantContext, file_id: str, *, actor: str | None) -> None:
+    """Delete media no path shows (409 ``media_in_use`` naming where it is shown).
+
+    The row goes in one transaction with its audit entry; the encrypted file after
+    the commit (a file left behind by a crash is unreadable through the API, which
+    only serves files that have a row)."""
+    with ctx.begin() as conn:
+        row = _row(conn, file_id)
+        shown = usages(conn, row.file_id)
+        if shown:
+            listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+            raise MediaInUse(f"Guided Path media {file_id!r} is shown by {listed}; remove it from those "
+                             "steps (published versions stay as they are: archive the path instead)",
+                             field="file_id")
+        conn.execute(guided_path_media.delete().where(guided_path_media.c.file_id == row.file_id))
+        audit.record(conn, actor, "guided_path_media.deleted", row.file_id,
+                     {"content_type": row.content_type, "size": row.size, "sha256": row.sha256})
+    try:
+        ctx.files.delete(row.file_id)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        log.warning("media file left behind", extra={"file_id": row.file_id, "tenant_id": ctx.id})
+
+
+class MediaInUse(Conflict):
+    code = "media_in_use"

@@ -142,3 +142,52 @@ def test_publishing_needs_the_media_to_exist(tenant):
     media = upload(admin, PNG).json()
     assert admin.put(f"{PATHS}/{draft['id']}", json=message_path(media["file_id"])).status_code == 200
     assert admin.post(f"{PATHS}/{draft['id']}/publish").status_code == 201
+
+
+def test_media_are_listed_page_by_page(tenant):
+    admin = tenant.admin
+    uploaded = sorted(upload(admin, PNG).json()["file_id"] for _ in range(3))
+    agent = tenant.client().with_api_key(admin.new_api_key(role="agent"))
+    first = agent.get(MEDIA, params={"limit": 2}).json()
+    assert [m["file_id"] for m in first["items"]] == uploaded[:2] and first["next"]
+    assert first["items"][0]["url"] == f"{MEDIA}/{uploaded[0]}" and first["items"][0]["size"] == len(PNG)
+    rest = agent.get(MEDIA, params={"limit": 2, "cursor": first["next"]}).json()
+    assert [m["file_id"] for m in rest["items"]] == uploaded[2:] and rest["next"] is None
+    assert error(agent.get(MEDIA, params={"cursor": "bm90LW91cnM"}), 422)["field"] == "cursor"
+    assert error(agent.get(MEDIA, params={"sort": "size"}), 422)["field"] == "sort"
+
+
+def test_unused_media_are_deleted_with_their_file_and_audited(tenant):
+    admin = tenant.admin
+    media = upload(admin, PNG).json()
+    agent = tenant.client().with_api_key(admin.new_api_key(role="agent"))
+    assert error(agent.delete(media["url"]), 403)["code"] == "forbidden"
+    assert stored(tenant) == ([media["file_id"]], [media["file_id"]])
+    assert admin.delete(media["url"]).status_code == 204
+    assert stored(tenant) == ([], [])
+    assert error(admin.get(media["url"]), 404)["code"] == "not_found"
+    assert error(admin.delete(media["url"]), 404)["code"] == "not_found"
+    entries = admin.get("/api/v1/audit-log").json()["items"]
+    assert any(e["action"] == "guided_path_media.deleted" and e["target"] == media["file_id"] for e in entries)
+
+
+def test_media_a_path_shows_cannot_be_deleted(tenant):
+    admin = tenant.admin
+    shown, drafted = upload(admin, PNG).json(), upload(admin, PNG).json()
+    published(admin, message_path(shown["file_id"]))
+    assert admin.post(PATHS, json=message_path(drafted["file_id"], key="draft-only")).status_code == 201
+    before = stored(tenant)
+    refused = error(admin.delete(shown["url"]), 409)
+    assert refused["code"] == "media_in_use" and refused["field"] == "file_id"
+    assert "see-the-port draft, see-the-port v1" in refused["message"]
+    assert "draft-only draft" in error(admin.delete(drafted["url"]), 409)["message"]
+    assert stored(tenant) == before
+    assert admin.get(shown["url"]).content == PNG
+
+
+def test_another_tenant_cannot_list_or_delete_the_media(tenant_factory):
+    a, b = tenant_factory(), tenant_factory()
+    media = upload(a.admin, PNG).json()
+    assert b.admin.get(MEDIA).json() == {"items": [], "next": None}
+    assert error(b.admin.delete(media["url"]), 404)["code"] == "not_found"
+    assert stored(a) == ([media["file_id"]], [media["file_id"]])
