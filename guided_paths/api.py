@@ -347,6 +347,7 @@ def delete_media(file_id: str):
 @bp.get(f"{MEDIA}/<file_id>")
 @require("agent")
 @_documented("Download Guided Path media (any agent): the file's bytes with their content type; "
+             "Range requests (206, 416) and If-None-Match (304) are answered; "
              "404 for an id that is not this tenant's Guided Path media")
 def download_media(file_id: str):
     chunks, described = media.open_media(tenant_ctx(), file_id)
@@ -357,7 +358,10 @@ def download_media(file_id: str):
     response.headers["ETag"] = f'"{described["sha256"]}"'
     # Served bytes are never a document with scripts, even if a browser opens one alone.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    # Range requests (a video player seeking: 206 with Content-Range, 416 beyond the
+    # end) and If-None-Match (304) by werkzeug; a range skips the decrypted chunks
+    # before it, so seeking costs decrypting what comes before the range.
+    return response.make_conditional(request, accept_ranges=True, complete_length=described["size"])
 
 
 # -- runs ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "invalid", 429: "too_many_requests",
+    416: "range_not_satisfiable", 422: "invalid", 429: "too_many_requests",
 }
 
 
@@ -40,7 +40,12 @@ def install(app: Flask) -> None:
             message = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
         if status == 404:
             message = "not found"
-        return error_response(status, _HTTP_CODES.get(status, "error"), message)
+        response = error_response(status, _HTTP_CODES.get(status, "error"), message)
+        # The headers the status needs (405 Allow, 416 Content-Range, ...), not its HTML type.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -191,3 +191,20 @@ def test_another_tenant_cannot_list_or_delete_the_media(tenant_factory):
     assert b.admin.get(MEDIA).json() == {"items": [], "next": None}
     assert error(b.admin.delete(media["url"]), 404)["code"] == "not_found"
     assert stored(a) == ([media["file_id"]], [media["file_id"]])
+
+
+def test_videos_can_be_seeked_with_range_requests_and_revalidated(tenant):
+    media = upload(tenant.admin, MP4, "video/mp4").json()
+    admin = tenant.admin
+    part = admin.get(media["url"], headers={"Range": "bytes=100-1099"})
+    assert part.status_code == 206 and part.content == MP4[100:1100]
+    assert part.headers["Content-Range"] == f"bytes 100-1099/{len(MP4)}"
+    assert part.headers["Content-Length"] == "1000" and part.headers["Accept-Ranges"] == "bytes"
+    tail = admin.get(media["url"], headers={"Range": "bytes=-16"})
+    assert tail.status_code == 206 and tail.content == MP4[-16:]
+    beyond = admin.get(media["url"], headers={"Range": f"bytes={len(MP4) + 10}-"})
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(MP4)}"
+    whole = admin.get(media["url"])
+    assert whole.status_code == 200 and whole.content == MP4 and whole.headers["Accept-Ranges"] == "bytes"
+    cached = admin.get(media["url"], headers={"If-None-Match": whole.headers["ETag"]})
+    assert cached.status_code == 304 and cached.content == b""

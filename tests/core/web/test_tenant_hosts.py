@@ -73,3 +73,11 @@ def test_behind_a_trusted_proxy_https_gives_secure_cookies_and_hsts(tenant, monk
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     finally:
         server.stop()
+
+
+def test_a_wrong_method_is_405_with_allow_and_json(tenant):
+    response = tenant.admin.request("PATCH", "/api/v1/auth/me")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "GET" in {m.strip() for m in response.headers["Allow"].split(",")}
