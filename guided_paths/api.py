@@ -1,4 +1,5 @@
-"""The Guided Paths HTTP API: documents, versions, import/export and runs.
+"""The Guided Paths HTTP API for documents: drafts, versions, archive, import/export
+(runs are in :mod:`.runs_api`, media in :mod:`.media_api`).
 
 Views are thin: they parse the request, open one transaction on the tenant's
 database and call :mod:`.store` or :mod:`.runs`, which hold the rules. Every view
@@ -11,21 +12,18 @@ runs paths; publishing, archiving, restoring and importing need an admin.
 from __future__ import annotations
 
 import json
-import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
 
 from guidepath.core.domain.errors import DomainError, Invalid
-from guidepath.core.domain.records import page_limit
-from guidepath.core.domain.validation import validate
-from guidepath.core.plugins import PluginError
+from guidepath.core.web.api.params import paging, reject_unknown
 from guidepath.core.web.auth import actor_id, require
 from guidepath.core.web.body import BadJSON, json_body
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import media, runs, store
-from .plugin import limits_for, settings, tenant_apps, tenant_registry
+from . import store
+from .plugin import limits_for, tenant_apps, tenant_registry
 from .step_types import document_schema
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,10 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .validation import Limits
 
 bp = Blueprint("guided_paths", __name__)
-log = logging.getLogger("guidepath.guided_paths")
 
 PATHS = "/api/v1/guided-paths"
-RUNS = "/api/v1/runs"
 
 
 class ImmutableVersion(DomainError):
@@ -64,18 +60,6 @@ def _documented(summary: str, **extra: Any) -> Callable[[Callable], Callable]:
         view.openapi = {"summary": summary, **extra}  # type: ignore[attr-defined]
         return view
     return mark
-
-
-def _reject_unknown(allowed: set[str]) -> None:
-    unknown = set(request.args) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise Invalid(f"unknown query parameter {name!r}; allowed: {', '.join(sorted(allowed)) or 'none'}",
-                      field=name)
-
-
-def _paging() -> dict[str, Any]:
-    return {"limit": page_limit(request.args.get("limit")), "cursor": request.args.get("cursor") or None}
 
 
 def _rules() -> tuple[TenantContext, StepTypeRegistry, Limits, dict[str, dict[str, Any]]]:
@@ -114,10 +98,10 @@ def document_json_schema():
 @require("agent")
 @_documented("List guided paths without their drafts: ?status=active (default)|archived|all, limit, cursor")
 def list_paths():
-    _reject_unknown({"status", "limit", "cursor"})
+    reject_unknown({"status", "limit", "cursor"})
     status = request.args.get("status") or "active"
     with tenant_ctx().engine.connect() as conn:
-        page = store.list_paths(conn, status=None if status == "all" else status, **_paging())
+        page = store.list_paths(conn, status=None if status == "all" else status, **paging())
     return jsonify(page.as_dict())
 
 
@@ -208,9 +192,9 @@ def publish(path_ref: str):
 @require("agent")
 @_documented("List the published versions, newest first (without documents)")
 def list_versions(path_ref: str):
-    _reject_unknown({"limit", "cursor"})
+    reject_unknown({"limit", "cursor"})
     with tenant_ctx().engine.connect() as conn:
-        return jsonify(store.list_versions(conn, path_ref, **_paging()).as_dict())
+        return jsonify(store.list_versions(conn, path_ref, **paging()).as_dict())
 
 
 @bp.get(f"{PATHS}/<path_ref>/versions/<int:version>")
@@ -258,7 +242,7 @@ def restore(path_ref: str):
              "its id; ?publish=true publishes it too (all or nothing)",
              requestBody=_document_body("A document, as exported"))
 def import_path():
-    _reject_unknown({"publish"})
+    reject_unknown({"publish"})
     publish_it = _flag("publish")
     document = json_body()
     ctx, registry, limits, apps = _rules()
@@ -275,7 +259,7 @@ def import_path():
 @_documented("Export a document as a JSON file: the latest published version, ?version=N, or "
              "?version=draft (the draft is exported when nothing is published yet)")
 def export_path(path_ref: str):
-    _reject_unknown({"version"})
+    reject_unknown({"version"})
     raw = request.args.get("version") or None
     version: int | str | None = raw
     if raw not in (None, "draft"):
@@ -288,257 +272,3 @@ def export_path(path_ref: str):
                         mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-# -- media --------------------------------------------------------------------------
-
-MEDIA = f"{PATHS}/media"
-
-
-@bp.post(MEDIA)
-@require("admin")
-@_documented(
-    "Upload an image or video for message steps (admin): the raw bytes as the body, with "
-    "their Content-Type (image/png, image/jpeg, image/gif, image/webp, video/mp4, video/webm); "
-    "?name= an optional file name. Streamed into the tenant's encrypted file store; at most "
-    "the guided_paths setting max_media_bytes (413 beyond)",
-    requestBody={"required": True, "content": {
-        kind: {"schema": {"type": "string", "format": "binary"}} for kind in media.CONTENT_TYPES}},
-)
-def upload_media():
-    _reject_unknown({"name"})
-    ctx = tenant_ctx()
-    limit = settings(ctx)["max_media_bytes"]
-    kind = media.check_content_type(request.content_type)
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise media.TooLarge(f"Guided Path media may be at most {limit} bytes (plugin setting "
-                             "max_media_bytes of guided_paths)", field="body")
-    # The app-wide request limit is for JSON bodies; this body streams to the file
-    # store and is capped by the tenant's own setting instead.
-    request.max_content_length = limit
-    described = media.upload(ctx, request.stream, content_type=kind, max_bytes=limit,
-                             name=request.args.get("name", ""), actor=actor_id())
-    response = jsonify(described)
-    response.headers["Location"] = described["url"]
-    return response, 201
-
-
-@bp.get(MEDIA)
-@require("agent")
-@_documented("List the tenant's Guided Path media (any agent): file id, content type, size, sha256, "
-             "who uploaded it and when, its URL; paginated (limit, cursor)")
-def list_media():
-    _reject_unknown({"limit", "cursor"})
-    with tenant_ctx().engine.connect() as conn:
-        page = media.list_media(conn, **_paging())
-    return jsonify(page.as_dict())
-
-
-@bp.delete(f"{MEDIA}/<file_id>")
-@require("admin")
-@_documented("Delete Guided Path media (admin): the row and the encrypted file; 409 media_in_use "
-             "(naming the drafts and versions) while any path shows it")
-def delete_media(file_id: str):
-    media.delete_media(tenant_ctx(), file_id, actor=actor_id())
-    return "", 204
-
-
-@bp.get(f"{MEDIA}/<file_id>")
-@require("agent")
-@_documented("Download Guided Path media (any agent): the file's bytes with their content type; "
-             "Range requests (206, 416) and If-None-Match (304) are answered; "
-             "404 for an id that is not this tenant's Guided Path media")
-def download_media(file_id: str):
-    chunks, described = media.open_media(tenant_ctx(), file_id)
-    response = Response(chunks, mimetype=described["content_type"], direct_passthrough=True)
-    response.headers["Content-Length"] = str(described["size"])
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
-    response.headers["ETag"] = f'"{described["sha256"]}"'
-    # Served bytes are never a document with scripts, even if a browser opens one alone.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    # Range requests (a video player seeking: 206 with Content-Range, 416 beyond the
-    # end) and If-None-Match (304) by werkzeug; a range skips the decrypted chunks
-    # before it, so seeking costs decrypting what comes before the range.
-    return response.make_conditional(request, accept_ranges=True, complete_length=described["size"])
-
-
-# -- runs ---------------------------------------------------------------------------
-
-
-def _env() -> runs.RunEnv:
-    return runs.RunEnv.for_tenant(tenant_ctx(), actor_id())
-
-
-MAX_PLUGIN_ACTIONS = 10
-"""Actions plugins may complete in a row for one request (a path of ten actions back
-to back is already unusual; a cycle of them must not hold the request forever)."""
-
-ACTION_ANSWER_SCHEMA = {**runs.ACTION_SCHEMA, "required": ["ok", "result"]}
-
-
-def _performed(run: dict[str, Any]) -> dict[str, Any]:
-    """Let the enabled plugins do the actions the run reached (hook ``perform_action``).
-
-    Each completion is its own transaction, after the caller's committed: a plugin
-    reads whatever it needs (the session's device, say) with the run's step safely
-    recorded, and a plugin that fails leaves the run waiting for the action, as if
-    nobody handled it.
-    """
-    ctx = tenant_ctx()
-    for _ in range(MAX_PLUGIN_ACTIONS):
-        view = run.get("view") or {}
-        if run.get("status") != "waiting_action" or view.get("type") != "action":
-            break
-        try:
-            answer = ctx.hooks.first_answer("perform_action", tenant=ctx.tenant, action=view.get("action"),
-                                            action_input=view.get("input"), run=run, ctx=ctx)
-        except PluginError:
-            break  # logged with the plugin's name; the run waits for a host to report
-        if answer is None:
-            break
-        plugin_name, result = answer
-        try:
-            validate(ACTION_ANSWER_SCHEMA, result)
-        except Invalid as exc:
-            log.error("perform_action returned a bad answer", extra={"plugin": plugin_name, "error": exc.message})
-            break
-        env = runs.RunEnv.for_tenant(ctx, f"plugin:{plugin_name}")
-        with ctx.begin() as conn:
-            run = runs.complete_action(conn, env, run["id"], view["step_id"], result)
-    return run
-
-
-def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -> Response:
-    """The run as JSON; an ``app`` view gets the registered app (``view.app``: where
-    to embed it and its schemas) or ``view.app_error`` when it may not be used
-    (``app_not_allowed``) or the step's input does not fit it (``app_input_invalid``)."""
-    view = run.get("view")
-    if view and view.get("type") == "app":
-        if apps is None:
-            apps = tenant_apps(tenant_ctx())
-        app = apps.get(view.get("app_id"))
-        code, problem = "app_not_allowed", runs.app_problem(view.get("app_id"), app)
-        if problem is None:
-            code, problem = "app_input_invalid", runs.app_input_problem(view.get("app_id"), app, view.get("input"))
-        view["app"] = None if problem else {
-            key: app.get(key) for key in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
-        view["app_error"] = {"code": code, "message": problem} if problem else None
-    return jsonify(run)
-
-
-@bp.post(RUNS)
-@require("agent")
-@_documented("Start a run on the latest published version of a path (the run stays pinned to it)",
-             requestBody=_body(runs.START_SCHEMA))
-def start_run():
-    data = json_body()
-    env = _env()
-    with tenant_ctx().begin() as conn:
-        run = runs.start(conn, env, data)
-    run = _performed(run)
-    response = _shown(run)
-    response.headers["Location"] = f"{RUNS}/{run['id']}"
-    return response, 201
-
-
-@bp.get(RUNS)
-@require("agent")
-@_documented("List runs: ?session_id=, ?status= (a status or 'live'), ?path_id= (id or key), limit, cursor")
-def list_runs():
-    _reject_unknown({"session_id", "status", "path_id", "limit", "cursor"})
-    args = request.args
-    with tenant_ctx().engine.connect() as conn:
-        page = runs.list_runs(conn, session_id=args.get("session_id") or None, status=args.get("status") or None,
-                              path_id=args.get("path_id") or None, **_paging())
-    return jsonify(page.as_dict())
-
-
-@bp.get(f"{RUNS}/<run_id>")
-@require("agent")
-@_documented("Get a run (resume): status, the current step rendered in the run's locale (`view`), "
-             "variables, answers and the recorded history")
-def get_run(run_id: str):
-    with tenant_ctx().engine.connect() as conn:
-        run = runs.get(conn, run_id)
-    return _shown(run)
-
-
-@bp.post(f"{RUNS}/<run_id>/answers")
-@require("agent")
-@_documented("Answer the step the run waits on; 409 if it waits on another step",
-             requestBody=_body(runs.ANSWER_SCHEMA))
-def answer_run(run_id: str):
-    data = json_body()
-    env = _env()
-    with tenant_ctx().begin() as conn:
-        run = runs.answer(conn, env, run_id, data)
-    run = _performed(run)
-    return _shown(run)
-
-
-@bp.post(f"{RUNS}/<run_id>/back")
-@require("agent")
-@_documented("Undo the last answer: the run waits on that step again", requestBody={
-    **_body(runs.BACK_SCHEMA), "required": False})
-def back_run(run_id: str):
-    data = json_body(allow_empty=True)
-    env = _env()
-    with tenant_ctx().begin() as conn:
-        run = runs.back(conn, env, run_id, data)
-    run = _performed(run)
-    return _shown(run)
-
-
-@bp.post(f"{RUNS}/<run_id>/actions/<step_id>")
-@require("agent")
-@_documented("Report the result of the action the run waits on (ok=false continues at on_error)",
-             requestBody=_body(runs.ACTION_SCHEMA))
-def complete_action(run_id: str, step_id: str):
-    data = json_body(allow_empty=True)
-    env = _env()
-    with tenant_ctx().begin() as conn:
-        run = runs.complete_action(conn, env, run_id, step_id, data)
-    run = _performed(run)
-    return _shown(run)
-
-
-@bp.post(f"{RUNS}/<run_id>/apps/<step_id>")
-@require("agent")
-@_documented("Report a Guided Path App's output: the app must be on the tenant's allowlist (409 "
-             "app_not_allowed) and the output must match the app's declared output_schema and the "
-             "step's output_schema (422 invalid_output, nothing stored)",
-             requestBody=_body(runs.APP_SCHEMA))
-def complete_app(run_id: str, step_id: str):
-    data = json_body()
-    env = _env()
-    apps = tenant_apps(tenant_ctx())
-    with tenant_ctx().begin() as conn:
-        run = runs.complete_app(conn, env, run_id, step_id, data, apps)
-    run = _performed(run)
-    return _shown(run, apps)
-
-
-@bp.post(f"{RUNS}/<run_id>/abandon")
-@require("agent")
-@_documented("Abandon the run for good")
-def abandon_run(run_id: str):
-    json_body(allow_empty=True)
-    env = _env()
-    with tenant_ctx().begin() as conn:
-        run = runs.abandon(conn, env, run_id)
-    return _shown(run)
-
-
-@bp.post(f"{RUNS}/<run_id>/handover")
-@require("agent")
-@_documented("Hand a self-service run over to the agents: attach it to a waiting support session",
-             requestBody={**_body(runs.HANDOVER_SCHEMA), "required": False})
-def hand_over_run(run_id: str):
-    data = json_body(allow_empty=True)
-    env = _env()
-    with tenant_ctx().begin() as conn:
-        run = runs.hand_over(conn, env, run_id, data)
-    run = _performed(run)
-    return _shown(run)

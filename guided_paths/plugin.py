@@ -237,10 +237,12 @@ def register_event_types() -> list[EventType]:
 
 @hookimpl
 def register_routes() -> list[Blueprint]:
-    from .api import bp
+    from .api import bp as documents
+    from .media_api import bp as media
     from .run_page import bp as pages
+    from .runs_api import bp as runs
 
-    return [bp, pages]
+    return [documents, runs, media, pages]
 
 
 @hookimpl

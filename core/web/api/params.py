@@ -29,4 +29,5 @@ def reject_unknown(allowed: set[str]) -> None:
     unknown = set(request.args) - allowed
     if unknown:
         name = sorted(unknown)[0]
-        raise Invalid(f"unknown query parameter {name!r}", field=name)
+        raise Invalid(f"unknown query parameter {name!r}; allowed: {', '.join(sorted(allowed)) or 'none'}",
+                      field=name)

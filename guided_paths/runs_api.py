@@ -1,0 +1,214 @@
+"""The Guided Path runs API: start, resume, answer, go back, report actions and
+app outputs, abandon, hand over.
+
+Views are thin: they open one transaction on the tenant's database and call
+:mod:`.runs`, which holds the rules; after it commits, the enabled plugins may
+complete the actions the run reached (hook ``perform_action``). Every view has an
+``openapi`` attribute (a test fails for an undocumented route).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from guidepath.core.domain.errors import Invalid
+from guidepath.core.domain.validation import validate
+from guidepath.core.plugins import PluginError
+from guidepath.core.web.api.params import paging, reject_unknown
+from guidepath.core.web.auth import actor_id, require
+from guidepath.core.web.body import json_body
+from guidepath.core.web.openapi import documented
+from guidepath.core.web.tenant import tenant_ctx
+
+from . import runs
+from .plugin import tenant_apps
+
+log = logging.getLogger("guidepath.guided_paths")
+bp = Blueprint("guided_path_runs", __name__)
+
+RUNS = "/api/v1/runs"
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+
+def _env() -> runs.RunEnv:
+    return runs.RunEnv.for_tenant(tenant_ctx(), actor_id())
+
+
+MAX_PLUGIN_ACTIONS = 10
+"""Actions plugins may complete in a row for one request (a path of ten actions back
+to back is already unusual; a cycle of them must not hold the request forever)."""
+
+ACTION_ANSWER_SCHEMA = {**runs.ACTION_SCHEMA, "required": ["ok", "result"]}
+
+
+def _performed(run: dict[str, Any]) -> dict[str, Any]:
+    """Let the enabled plugins do the actions the run reached (hook ``perform_action``).
+
+    Each completion is its own transaction, after the caller's committed: a plugin
+    reads whatever it needs (the session's device, say) with the run's step safely
+    recorded, and a plugin that fails leaves the run waiting for the action, as if
+    nobody handled it.
+    """
+    ctx = tenant_ctx()
+    for _ in range(MAX_PLUGIN_ACTIONS):
+        view = run.get("view") or {}
+        if run.get("status") != "waiting_action" or view.get("type") != "action":
+            break
+        try:
+            answer = ctx.hooks.first_answer("perform_action", tenant=ctx.tenant, action=view.get("action"),
+                                            action_input=view.get("input"), run=run, ctx=ctx)
+        except PluginError:
+            break  # logged with the plugin's name; the run waits for a host to report
+        if answer is None:
+            break
+        plugin_name, result = answer
+        try:
+            validate(ACTION_ANSWER_SCHEMA, result)
+        except Invalid as exc:
+            log.error("perform_action returned a bad answer", extra={"plugin": plugin_name, "error": exc.message})
+            break
+        env = runs.RunEnv.for_tenant(ctx, f"plugin:{plugin_name}")
+        with ctx.begin() as conn:
+            run = runs.complete_action(conn, env, run["id"], view["step_id"], result)
+    return run
+
+
+def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -> Response:
+    """The run as JSON; an ``app`` view gets the registered app (``view.app``: where
+    to embed it and its schemas) or ``view.app_error`` when it may not be used
+    (``app_not_allowed``) or the step's input does not fit it (``app_input_invalid``)."""
+    view = run.get("view")
+    if view and view.get("type") == "app":
+        if apps is None:
+            apps = tenant_apps(tenant_ctx())
+        app = apps.get(view.get("app_id"))
+        code, problem = "app_not_allowed", runs.app_problem(view.get("app_id"), app)
+        if problem is None:
+            code, problem = "app_input_invalid", runs.app_input_problem(view.get("app_id"), app, view.get("input"))
+        view["app"] = None if problem else {
+            key: app.get(key) for key in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
+        view["app_error"] = {"code": code, "message": problem} if problem else None
+    return jsonify(run)
+
+
+@bp.post(RUNS)
+@require("agent")
+@documented("Start a run on the latest published version of a path (the run stays pinned to it)",
+             body=runs.START_SCHEMA)
+def start_run():
+    data = json_body()
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.start(conn, env, data)
+    run = _performed(run)
+    response = _shown(run)
+    response.headers["Location"] = f"{RUNS}/{run['id']}"
+    return response, 201
+
+
+@bp.get(RUNS)
+@require("agent")
+@documented("List runs: ?session_id=, ?status= (a status or 'live'), ?path_id= (id or key), limit, cursor")
+def list_runs():
+    reject_unknown({"session_id", "status", "path_id", "limit", "cursor"})
+    args = request.args
+    with tenant_ctx().engine.connect() as conn:
+        page = runs.list_runs(conn, session_id=args.get("session_id") or None, status=args.get("status") or None,
+                              path_id=args.get("path_id") or None, **paging())
+    return jsonify(page.as_dict())
+
+
+@bp.get(f"{RUNS}/<run_id>")
+@require("agent")
+@documented("Get a run (resume): status, the current step rendered in the run's locale (`view`), "
+             "variables, answers and the recorded history")
+def get_run(run_id: str):
+    with tenant_ctx().engine.connect() as conn:
+        run = runs.get(conn, run_id)
+    return _shown(run)
+
+
+@bp.post(f"{RUNS}/<run_id>/answers")
+@require("agent")
+@documented("Answer the step the run waits on; 409 if it waits on another step",
+             body=runs.ANSWER_SCHEMA)
+def answer_run(run_id: str):
+    data = json_body()
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.answer(conn, env, run_id, data)
+    run = _performed(run)
+    return _shown(run)
+
+
+@bp.post(f"{RUNS}/<run_id>/back")
+@require("agent")
+@documented("Undo the last answer: the run waits on that step again", requestBody={
+    **_json_body(runs.BACK_SCHEMA), "required": False})
+def back_run(run_id: str):
+    data = json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.back(conn, env, run_id, data)
+    run = _performed(run)
+    return _shown(run)
+
+
+@bp.post(f"{RUNS}/<run_id>/actions/<step_id>")
+@require("agent")
+@documented("Report the result of the action the run waits on (ok=false continues at on_error)",
+             body=runs.ACTION_SCHEMA)
+def complete_action(run_id: str, step_id: str):
+    data = json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.complete_action(conn, env, run_id, step_id, data)
+    run = _performed(run)
+    return _shown(run)
+
+
+@bp.post(f"{RUNS}/<run_id>/apps/<step_id>")
+@require("agent")
+@documented("Report a Guided Path App's output: the app must be on the tenant's allowlist (409 "
+             "app_not_allowed) and the output must match the app's declared output_schema and the "
+             "step's output_schema (422 invalid_output, nothing stored)",
+             body=runs.APP_SCHEMA)
+def complete_app(run_id: str, step_id: str):
+    data = json_body()
+    env = _env()
+    apps = tenant_apps(tenant_ctx())
+    with tenant_ctx().begin() as conn:
+        run = runs.complete_app(conn, env, run_id, step_id, data, apps)
+    run = _performed(run)
+    return _shown(run, apps)
+
+
+@bp.post(f"{RUNS}/<run_id>/abandon")
+@require("agent")
+@documented("Abandon the run for good")
+def abandon_run(run_id: str):
+    json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.abandon(conn, env, run_id)
+    return _shown(run)
+
+
+@bp.post(f"{RUNS}/<run_id>/handover")
+@require("agent")
+@documented("Hand a self-service run over to the agents: attach it to a waiting support session",
+             requestBody={**_json_body(runs.HANDOVER_SCHEMA), "required": False})
+def hand_over_run(run_id: str):
+    data = json_body(allow_empty=True)
+    env = _env()
+    with tenant_ctx().begin() as conn:
+        run = runs.hand_over(conn, env, run_id, data)
+    run = _performed(run)
+    return _shown(run)
