@@ -12,13 +12,14 @@ runs paths; publishing, archiving, restoring and importing need an admin.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from guidepath.core.domain.errors import DomainError, Invalid
 from guidepath.core.web.api.params import paging, reject_unknown
 from guidepath.core.web.auth import actor_id, require
+from guidepath.core.web.openapi import documented
 from guidepath.core.web.body import BadJSON, json_body
 from guidepath.core.web.tenant import tenant_ctx
 
@@ -42,24 +43,10 @@ class ImmutableVersion(DomainError):
     code = "immutable_version"
 
 
-def _body(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    body: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": schema}}}
-    if description:
-        body["description"] = description
-    return body
-
-
 def _document_body(description: str) -> dict[str, Any]:
-    return _body({"type": "object", "description": "A Guided Path document; its JSON Schema is "
-                  "served at GET /api/v1/guided-paths/schema.", "required": ["id", "title", "steps"]},
-                 description)
-
-
-def _documented(summary: str, **extra: Any) -> Callable[[Callable], Callable]:
-    def mark(view: Callable) -> Callable:
-        view.openapi = {"summary": summary, **extra}  # type: ignore[attr-defined]
-        return view
-    return mark
+    schema = {"type": "object", "description": "A Guided Path document; its JSON Schema is "
+              "served at GET /api/v1/guided-paths/schema.", "required": ["id", "title", "steps"]}
+    return {"required": True, "description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _rules() -> tuple[TenantContext, StepTypeRegistry, Limits, dict[str, dict[str, Any]]]:
@@ -89,14 +76,14 @@ def _flag(name: str) -> bool:
 
 @bp.get(f"{PATHS}/schema")
 @require("agent")
-@_documented("The Guided Path document JSON Schema (version 1)")
+@documented("The Guided Path document JSON Schema (version 1)")
 def document_json_schema():
     return jsonify(document_schema())
 
 
 @bp.get(PATHS)
 @require("agent")
-@_documented("List guided paths without their drafts: ?status=active (default)|archived|all, limit, cursor")
+@documented("List guided paths without their drafts: ?status=active (default)|archived|all, limit, cursor")
 def list_paths():
     reject_unknown({"status", "limit", "cursor"})
     status = request.args.get("status") or "active"
@@ -107,7 +94,7 @@ def list_paths():
 
 @bp.post(PATHS)
 @require("agent")
-@_documented("Create a guided path from a document (its draft); problems that do not prevent "
+@documented("Create a guided path from a document (its draft); problems that do not prevent "
              "saving a draft are returned in `issues`",
              requestBody=_document_body("The document; its `id` becomes the path's key"))
 def create_path():
@@ -122,7 +109,7 @@ def create_path():
 
 @bp.get(f"{PATHS}/<path_ref>")
 @require("agent")
-@_documented("Get a guided path (by id or key) with its draft and the problems publishing it would report")
+@documented("Get a guided path (by id or key) with its draft and the problems publishing it would report")
 def get_path(path_ref: str):
     ctx, registry, limits, apps = _rules()
     with ctx.engine.connect() as conn:
@@ -131,7 +118,7 @@ def get_path(path_ref: str):
 
 @bp.put(f"{PATHS}/<path_ref>")
 @require("agent")
-@_documented("Replace the draft (published versions never change)",
+@documented("Replace the draft (published versions never change)",
              requestBody=_document_body("The whole new draft document"))
 def replace_draft(path_ref: str):
     document = json_body()
@@ -144,7 +131,7 @@ def replace_draft(path_ref: str):
 
 @bp.patch(f"{PATHS}/<path_ref>")
 @require("agent")
-@_documented(
+@documented(
     "Change part of the draft with a JSON Merge Patch (RFC 7396; null deletes a field)",
     requestBody={"required": True, "content": {
         "application/merge-patch+json": {"schema": {"type": "object"}},
@@ -175,7 +162,7 @@ def _merge_patch_body() -> dict[str, Any]:
 
 @bp.post(f"{PATHS}/<path_ref>/publish")
 @require("admin")
-@_documented("Publish the draft as the next immutable version (admin); 422 lists every problem")
+@documented("Publish the draft as the next immutable version (admin); 422 lists every problem")
 def publish(path_ref: str):
     json_body(allow_empty=True)  # no options yet; refuse a malformed body all the same
     ctx, registry, limits, apps = _rules()
@@ -190,7 +177,7 @@ def publish(path_ref: str):
 
 @bp.get(f"{PATHS}/<path_ref>/versions")
 @require("agent")
-@_documented("List the published versions, newest first (without documents)")
+@documented("List the published versions, newest first (without documents)")
 def list_versions(path_ref: str):
     reject_unknown({"limit", "cursor"})
     with tenant_ctx().engine.connect() as conn:
@@ -199,7 +186,7 @@ def list_versions(path_ref: str):
 
 @bp.get(f"{PATHS}/<path_ref>/versions/<int:version>")
 @require("agent")
-@_documented("Get one published version with its document")
+@documented("Get one published version with its document")
 def get_version(path_ref: str, version: int):
     with tenant_ctx().engine.connect() as conn:
         return jsonify(store.get_version(conn, path_ref, version))
@@ -207,7 +194,7 @@ def get_version(path_ref: str, version: int):
 
 @bp.route(f"{PATHS}/<path_ref>/versions/<int:version>", methods=["PUT", "PATCH", "DELETE"])
 @require("agent")
-@_documented("Refused (405): published versions are immutable; edit the draft and publish again")
+@documented("Refused (405): published versions are immutable; edit the draft and publish again")
 def change_version(path_ref: str, version: int):
     with tenant_ctx().engine.connect() as conn:
         found = store.get_version(conn, path_ref, version)  # 404 first for a version that does not exist
@@ -220,7 +207,7 @@ def change_version(path_ref: str, version: int):
 
 @bp.post(f"{PATHS}/<path_ref>/archive")
 @require("admin")
-@_documented("Archive a path (admin): no new runs or edits; runs in progress go on")
+@documented("Archive a path (admin): no new runs or edits; runs in progress go on")
 def archive(path_ref: str):
     json_body(allow_empty=True)
     with tenant_ctx().begin() as conn:
@@ -229,7 +216,7 @@ def archive(path_ref: str):
 
 @bp.post(f"{PATHS}/<path_ref>/restore")
 @require("admin")
-@_documented("Restore an archived path (admin)")
+@documented("Restore an archived path (admin)")
 def restore(path_ref: str):
     json_body(allow_empty=True)
     with tenant_ctx().begin() as conn:
@@ -238,7 +225,7 @@ def restore(path_ref: str):
 
 @bp.post(f"{PATHS}/import")
 @require("admin")
-@_documented("Import a document (admin): creates the path or replaces the draft of the path with "
+@documented("Import a document (admin): creates the path or replaces the draft of the path with "
              "its id; ?publish=true publishes it too (all or nothing)",
              requestBody=_document_body("A document, as exported"))
 def import_path():
@@ -256,7 +243,7 @@ def import_path():
 
 @bp.get(f"{PATHS}/<path_ref>/export")
 @require("agent")
-@_documented("Export a document as a JSON file: the latest published version, ?version=N, or "
+@documented("Export a document as a JSON file: the latest published version, ?version=N, or "
              "?version=draft (the draft is exported when nothing is published yet)")
 def export_path(path_ref: str):
     reject_unknown({"version"})

@@ -172,13 +172,11 @@ def _shown_media(document: Any) -> set[str]:
 
 def usages(conn: Any, file_id: str) -> list[str]:
     """Where ``file_id`` is shown: ``"{key} draft"`` and ``"{key} v{n}"``, sorted."""
-    keys = {row.id: row.key for row in conn.execute(select(guided_paths.c.id, guided_paths.c.key))}
     used = [f"{row.key} draft" for row in conn.execute(select(guided_paths.c.key, guided_paths.c.draft))
             if file_id in _shown_media(row.draft)]
-    used += [f"{keys.get(row.path_id, row.path_id)} v{row.version}"
-             for row in conn.execute(select(guided_path_versions.c.path_id, guided_path_versions.c.version,
-                                            guided_path_versions.c.document))
-             if file_id in _shown_media(row.document)]
+    versions = select(guided_paths.c.key, guided_path_versions.c.version, guided_path_versions.c.document).join_from(
+        guided_path_versions, guided_paths, guided_path_versions.c.path_id == guided_paths.c.id)
+    used += [f"{row.key} v{row.version}" for row in conn.execute(versions) if file_id in _shown_media(row.document)]
     return sorted(used)
 
 

@@ -58,12 +58,8 @@ def run_page(run_id: str):
     app: dict[str, Any] | None = None
     app_error = None
     if view.get("type") == "app":
-        found = tenant_apps(ctx).get(view.get("app_id"))
-        app_error = runs.app_problem(view.get("app_id"), found)
-        if app_error is None:
-            app_error = runs.app_input_problem(view.get("app_id"), found, view.get("input"))
-        if app_error is None:
-            app = {k: found.get(k) for k in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
+        app, problem = runs.app_for_view(view, tenant_apps(ctx))
+        app_error = problem["message"] if problem else None
     config = {
         "run": {"id": run["id"], "status": run["status"], "outcome": run["outcome"],
                 "path_key": run["path_key"], "locale": run["locale"]},

@@ -354,6 +354,26 @@ def app_input_problem(app_id: Any, app: Mapping[str, Any], app_input: Any) -> st
             f"{f' at /{where}' if where else ''}: {message}")
 
 
+APP_VIEW_FIELDS = ("app_id", "title", "url", "origin", "input_schema", "output_schema")
+
+
+def app_for_view(view: Mapping[str, Any], apps: Mapping[str, Mapping[str, Any]]
+                 ) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """For a run's ``app`` view and the tenant's allowlist: ``(app, None)`` with
+    what a host needs to embed the app (where, and its schemas), or ``(None,
+    {"code", "message"})``: ``app_not_allowed`` when the app may not be used,
+    ``app_input_invalid`` when the step's input does not fit it."""
+    app_id = view.get("app_id")
+    app = apps.get(app_id)
+    problem = app_problem(app_id, app)
+    if problem is not None:
+        return None, {"code": "app_not_allowed", "message": problem}
+    problem = app_input_problem(app_id, app, view.get("input"))
+    if problem is not None:
+        return None, {"code": "app_input_invalid", "message": problem}
+    return {key: app.get(key) for key in APP_VIEW_FIELDS}, None
+
+
 def back(conn: Connection, env: RunEnv, run_id: str, data: Any) -> dict[str, Any]:
     validate(BACK_SCHEMA, data)
 

@@ -32,10 +32,6 @@ bp = Blueprint("guided_path_runs", __name__)
 RUNS = "/api/v1/runs"
 
 
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
 
 def _env() -> runs.RunEnv:
     return runs.RunEnv.for_tenant(tenant_ctx(), actor_id())
@@ -88,13 +84,7 @@ def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -
     if view and view.get("type") == "app":
         if apps is None:
             apps = tenant_apps(tenant_ctx())
-        app = apps.get(view.get("app_id"))
-        code, problem = "app_not_allowed", runs.app_problem(view.get("app_id"), app)
-        if problem is None:
-            code, problem = "app_input_invalid", runs.app_input_problem(view.get("app_id"), app, view.get("input"))
-        view["app"] = None if problem else {
-            key: app.get(key) for key in ("app_id", "title", "url", "origin", "input_schema", "output_schema")}
-        view["app_error"] = {"code": code, "message": problem} if problem else None
+        view["app"], view["app_error"] = runs.app_for_view(view, apps)
     return jsonify(run)
 
 
@@ -150,8 +140,7 @@ def answer_run(run_id: str):
 
 @bp.post(f"{RUNS}/<run_id>/back")
 @require("agent")
-@documented("Undo the last answer: the run waits on that step again", requestBody={
-    **_json_body(runs.BACK_SCHEMA), "required": False})
+@documented("Undo the last answer: the run waits on that step again", body=runs.BACK_SCHEMA, body_required=False)
 def back_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
@@ -204,7 +193,7 @@ def abandon_run(run_id: str):
 @bp.post(f"{RUNS}/<run_id>/handover")
 @require("agent")
 @documented("Hand a self-service run over to the agents: attach it to a waiting support session",
-             requestBody={**_json_body(runs.HANDOVER_SCHEMA), "required": False})
+             body=runs.HANDOVER_SCHEMA, body_required=False)
 def hand_over_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()

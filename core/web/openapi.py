@@ -42,7 +42,8 @@ def _body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def documented(summary: str, *, body: dict[str, Any] | None = None, **extra: Any) -> Callable[[F], F]:
+def documented(summary: str, *, body: dict[str, Any] | None = None, body_required: bool = True,
+               **extra: Any) -> Callable[[F], F]:
     """Describe a plugin's view in ``GET /api/openapi.json`` (a test fails for a
     route without a description)::
 
@@ -51,12 +52,13 @@ def documented(summary: str, *, body: dict[str, Any] | None = None, **extra: Any
         @documented("Replace a thing", body=THING_SCHEMA)
         def put_thing(thing_id): ...
 
-    ``body`` is the JSON Schema of the request body; ``extra`` goes into the
-    operation as it is (``parameters``, ``responses``…).
+    ``body`` is the JSON Schema of the request body (``body_required=False`` for a
+    body that may be left out); ``extra`` goes into the operation as it is
+    (``parameters``, ``responses``…).
     """
     operation = {"summary": summary, **extra}
     if body is not None:
-        operation["requestBody"] = _body(body)
+        operation["requestBody"] = {**_body(body), "required": body_required}
 
     def mark(view: F) -> F:
         view.openapi = operation  # type: ignore[attr-defined]

@@ -169,7 +169,8 @@ def test_device_info_lands_on_the_sessions_device(tenant, running_relay):
     assert device["device_name"] == "Eve's phone"
 
 
-def test_a_recording_is_encrypted_at_rest_and_plays_back_byte_identical(tenant, running_relay, event_log):
+def test_a_recording_is_encrypted_at_rest_and_plays_back_byte_identical(tenant, tenant_factory, running_relay,
+                                                                         event_log):
     assert tenant.admin.put("/api/v1/plugins/remote_control",
                             json={"enabled": True, "settings": {"recording": True}}).status_code == 200
     tenant.kernel.forget_plugin_states(tenant.id)
@@ -203,6 +204,12 @@ def test_a_recording_is_encrypted_at_rest_and_plays_back_byte_identical(tenant, 
 
     other = tenant.admin.post("/api/v1/sessions", json={}).json()
     assert tenant.admin.get(f"/api/v1/sessions/{other['id']}/recordings/{saved.data['file_id']}").status_code == 404
+    # Another tenant reaches neither the session's recordings nor the file from a session of its own.
+    b = tenant_factory()
+    assert b.admin.get(f"/api/v1/sessions/{session['id']}/recordings").status_code == 404
+    b_session = b.admin.post("/api/v1/sessions", json={}).json()
+    assert b.admin.get(f"/api/v1/sessions/{b_session['id']}/recordings/{saved.data['file_id']}").status_code == 404
+    assert b.admin.get(f"/api/v1/sessions/{b_session['id']}/recordings").json()["items"] == []
 
 
 def test_without_a_relay_plugin_for_the_kind_there_is_no_ticket(tenant):
