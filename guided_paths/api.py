@@ -25,13 +25,13 @@ from guidepath.core.web.tenant import tenant_ctx
 
 from . import store
 from .plugin import limits_for, tenant_apps, tenant_registry
-from .step_types import document_schema
+from .sansio.step_types import document_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
 
-    from .step_types import StepTypeRegistry
-    from .validation import Limits
+    from .sansio.step_types import StepTypeRegistry
+    from .sansio.validation import Limits
 
 bp = Blueprint("guided_paths", __name__)
 

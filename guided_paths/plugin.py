@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 from guidepath.core.events import EventType
 from guidepath.core.plugins import PluginError, PluginInfo, hookimpl
 
-from .step_types import BUILTIN_OWNER, DuplicateStepTypeError, StepTypeRegistry
-from .validation import DEFAULT_LIMITS, Limits
+from .sansio.step_types import BUILTIN_OWNER, DuplicateStepTypeError, StepTypeRegistry
+from .sansio.validation import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:  # pragma: no cover
     import click

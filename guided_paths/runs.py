@@ -34,10 +34,11 @@ from guidepath.core.domain.session_states import CREATED, ENDED, WAITING
 from guidepath.core.domain.tables import customers
 from guidepath.core.domain.validation import validate
 
-from . import runner, store
+from . import store
 from .plugin import settings, tenant_registry
-from .rendering import negotiate_locale, render_view, step_type_of
-from .runner import AnswerError, RunnerError, RunState
+from .sansio import runner
+from .sansio.rendering import negotiate_locale, render_view, step_type_of
+from .sansio.runner import AnswerError, RunnerError, RunState
 from .tables import (
     RUN_MODES, guided_path_media, guided_path_run_steps, guided_path_runs, guided_path_versions, guided_paths,
 )
@@ -45,7 +46,7 @@ from .tables import (
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
 
-    from .step_types import StepTypeRegistry
+    from .sansio.step_types import StepTypeRegistry
 
 Emit = Callable[[Connection, str, dict[str, Any]], None]
 

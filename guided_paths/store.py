@@ -43,10 +43,10 @@ from guidepath.core.domain.records import (
 )
 
 from .tables import PATH_STATUSES, guided_path_media, guided_path_versions, guided_paths
-from .validation import DEFAULT_LIMITS, Issue, Limits, validate_document
+from .sansio.validation import DEFAULT_LIMITS, Issue, Limits, validate_document
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .step_types import StepTypeRegistry
+    from .sansio.step_types import StepTypeRegistry
 
 Emit = Callable[[Connection, str, dict[str, Any]], None]
 #: ``{app_id: app}``, the tenant's allowlist of Guided Path Apps; ``None`` skips the

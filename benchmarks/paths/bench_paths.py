@@ -45,9 +45,9 @@ from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 
-from guidepath.guided_paths import runner
-from guidepath.guided_paths.step_types import StepTypeRegistry, document_schema
-from guidepath.guided_paths.validation import _schema_validators, validate_document
+from guidepath.guided_paths.sansio import runner
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry, document_schema
+from guidepath.guided_paths.sansio.validation import _schema_validators, validate_document
 
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
 STEPS = 5_000

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from guidepath.guided_paths.step_types import StepType, StepTypeRegistry
+from guidepath.guided_paths.sansio.step_types import StepType, StepTypeRegistry
 
 CHARGE_DOC: dict[str, Any] = {
     "schema_version": 1,

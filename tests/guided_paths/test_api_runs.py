@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from guidepath.core.plugins import PluginInfo, hookimpl
-from guidepath.guided_paths.step_types import StepType
+from guidepath.guided_paths.sansio.step_types import StepType
 
 from fixtures_api import (
     APPS, PATHS, RUNS, created, document, error, outbox, published, register_app, snapshot,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from guidepath.guided_paths.demo import demo_documents, seed_demo_paths
 from guidepath.guided_paths.plugin import registry_for
-from guidepath.guided_paths.validation import validate_document
+from guidepath.guided_paths.sansio.validation import validate_document
 
 from fixtures_api import PATHS, RUNS, outbox
 

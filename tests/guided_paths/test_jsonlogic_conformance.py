@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from json_logic import jsonLogic as panzi_apply
 
-from guidepath.guided_paths import expressions
+from guidepath.guided_paths.sansio import expressions
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT.parent / "shared" / "testdata" / "jsonlogic-conformance-cases.json"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from guidepath.guided_paths import expressions
-from guidepath.guided_paths.expressions import (
+from guidepath.guided_paths.sansio import expressions
+from guidepath.guided_paths.sansio.expressions import (
     ExpressionError,
     analyze_rule,
     check_rule,

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from guidepath.guided_paths import runner, validation
-from guidepath.guided_paths.runner import AnswerError, RunDocumentError, RunState
-from guidepath.guided_paths.step_types import StepTypeRegistry, document_schema
-from guidepath.guided_paths.validation import Issue, validate_document
+from guidepath.guided_paths.sansio import runner, validation
+from guidepath.guided_paths.sansio.runner import AnswerError, RunDocumentError, RunState
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry, document_schema
+from guidepath.guided_paths.sansio.validation import Issue, validate_document
 
 REGISTRY = StepTypeRegistry.with_builtins()
 

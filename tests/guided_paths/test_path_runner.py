@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from guidepath.guided_paths import runner
-from guidepath.guided_paths.runner import (
+from guidepath.guided_paths.sansio import runner
+from guidepath.guided_paths.sansio.runner import (
     AnswerError,
     RunDocumentError,
     RunState,

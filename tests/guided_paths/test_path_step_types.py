@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from guidepath.guided_paths.step_types import (
+from guidepath.guided_paths.sansio.step_types import (
     BUILTIN_OWNER,
     BUILTIN_STEP_TYPE_NAMES,
     DuplicateStepTypeError,

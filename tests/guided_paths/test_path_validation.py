@@ -9,9 +9,9 @@ import math
 import pytest
 from jsonschema import Draft202012Validator
 
-from guidepath.guided_paths import validation
-from guidepath.guided_paths.step_types import StepTypeRegistry, document_schema
-from guidepath.guided_paths.validation import DEFAULT_LIMITS, Issue, Limits, validate_document
+from guidepath.guided_paths.sansio import validation
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry, document_schema
+from guidepath.guided_paths.sansio.validation import DEFAULT_LIMITS, Issue, Limits, validate_document
 
 
 def found(issues: list[Issue]) -> set[tuple[str, str]]:
@@ -444,7 +444,7 @@ def test_defaults(registry):
 def test_the_documented_example_is_valid_and_runs(registry):
     from pathlib import Path
 
-    from guidepath.guided_paths import runner
+    from guidepath.guided_paths.sansio import runner
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "guided-paths.md").read_text("utf-8")
     example = json.loads(text.split("```json\n", 1)[1].split("\n```", 1)[0])

@@ -7,7 +7,7 @@ import pytest
 
 from guidepath.core.plugins import PluginError, PluginInfo, hookimpl
 from guidepath.guided_paths import plugin
-from guidepath.guided_paths.step_types import StepType
+from guidepath.guided_paths.sansio.step_types import StepType
 
 
 

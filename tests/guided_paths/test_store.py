@@ -13,9 +13,9 @@ from guidepath.core.db import migrate
 from guidepath.core.db.engines import make_engine
 from guidepath.core.domain.errors import Conflict, Invalid, NotFound
 from guidepath.guided_paths import store
-from guidepath.guided_paths.step_types import StepTypeRegistry
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry
 from guidepath.guided_paths.tables import guided_path_versions
-from guidepath.guided_paths.validation import Issue
+from guidepath.guided_paths.sansio.validation import Issue
 
 from fixtures_api import document
 

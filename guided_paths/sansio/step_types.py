@@ -1,7 +1,7 @@
 """Step types: what a step of a given ``type`` looks like and how a run treats it.
 
 The seven built-in types are defined by the published document schema
-(``schema/guided-path.v1.json``); plugins add their own through the
+(``guided_paths/schema/guided-path.v1.json``); plugins add their own through the
 ``register_step_types`` hook, each with a JSON Schema for the step's config.
 A :class:`StepTypeRegistry` belongs to whoever builds it (the app, a test), not
 to this module: two apps in one process never share step types.
@@ -85,8 +85,9 @@ _ANSWER_SCHEMAS: dict[str, dict[str, Any]] = {
 
 @functools.cache
 def _schema_text() -> str:
-    # Package data, read once: the schema is part of the code, not state.
-    return (resources.files(__package__) / "schema" / "guided-path.v1.json").read_text("utf-8")
+    # Package data, read once: the schema is part of the code, not state. It is
+    # published with the plugin (guided_paths/schema/), one package up.
+    return (resources.files("guidepath.guided_paths") / "schema" / "guided-path.v1.json").read_text("utf-8")
 
 
 def document_schema() -> dict[str, Any]:

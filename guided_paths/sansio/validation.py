@@ -10,7 +10,7 @@ The checks, in order (later ones are skipped only when the input is not
 JSON at all, or too big to look at safely):
 
 1. JSON only, nesting depth, size in bytes, number of steps;
-2. the published JSON Schema (``schema/guided-path.v1.json``);
+2. the published JSON Schema (``guided_paths/schema/guided-path.v1.json``);
 3. plugin step configs against their step type's schema;
 4. the graph: targets exist, every step reachable from ``start``, every step
    can reach an ``end``, no loop without an interactive step;
