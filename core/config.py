@@ -24,6 +24,15 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of one process, read once (:func:`load_config`) and frozen.
+
+    Each field is a ``GUIDEPATH_*`` environment variable or a key of
+    ``guidepath.toml`` beside the data folder; the defaults make embedded mode
+    (SQLite, in-process cache and bus) work with nothing set. ``guidepath config
+    show`` prints the effective values with secrets redacted. Plugins read it as
+    ``ctx.kernel.config`` and should not keep their own copy.
+    """
+
     data_dir: Path = Path("./var")
     database_url: str | None = None
     redis_url: str | None = None

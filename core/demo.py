@@ -54,7 +54,7 @@ def seed(kernel: Kernel, base_url: str = "http://demo.localhost:8000") -> dict:
                     support_sessions.change_state(
                         conn, session["id"], {"state": "active", "agent_id": agent["id"]}, ctx.emit
                     )
-        ctx.hooks.call("seed_demo", strict=True, tenant=tenant, ctx=ctx)
+        ctx.hooks.seed_demo(tenant, ctx)
     return {
         "url": base_url,
         "logins": [{"role": "admin", "email": ADMIN[0], "password": ADMIN[1]},

@@ -38,6 +38,15 @@ PLUGIN_STATE_TTL = 2.0
 
 
 class Kernel:
+    """Every backend of one process, built once from a :class:`Config`.
+
+    Build one per process (the web app, a CLI command, a worker) and
+    :meth:`close` it at the end. Code acting for a tenant asks for
+    :meth:`context`; plugins keep their per-kernel state in :attr:`extensions`
+    (as Flask extensions use ``app.extensions``), never in module globals, so two
+    kernels in one process never share it.
+    """
+
     def __init__(
         self,
         config: Config,
@@ -56,9 +65,13 @@ class Kernel:
         else:  # validate() already refused this; keep the type checker honest
             raise ConfigError("GUIDEPATH_MASTER_KEY is required outside embedded mode")
 
+        #: Per-kernel state of plugins, by a key the plugin owns (its name, usually).
+        self.extensions: dict[str, Any] = {}
         self.plugins = plugins or PluginManager()
         if load_entrypoints:
             self.plugins.load_entrypoints(skip=(*skip_plugins, *config.disabled_plugins))
+        # A misspelt hook in any plugin stops start-up here, naming the plugin.
+        self.plugins.check_pending()
 
         self.global_engine: Engine = make_engine(config.global_database_url)
         self.directory = TenantDirectory(self.global_engine)

@@ -18,7 +18,7 @@ import socket
 
 import click
 
-from guidepath.core import logs
+from guidepath.core.logs import configure as configure_logs
 from guidepath.core.config import ConfigError, load_config
 from guidepath.core.crypto import MasterKey
 
@@ -60,7 +60,7 @@ def relay_command(
         raise click.ClickException(str(exc)) from None
     if config.redis_url is None and not standalone:
         raise click.UsageError(EMBEDDED_EXPLANATION)
-    logs.configure()
+    configure_logs()
     master_key = (
         MasterKey.from_base64(config.master_key) if config.master_key else MasterKey.load_or_create(config.master_key_path)
     )

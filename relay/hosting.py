@@ -29,7 +29,6 @@ import logging
 import os
 import socket
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -255,7 +254,7 @@ def grant_for_plugin(plugin_name: str, tenant: Any, session: dict[str, Any], kin
 
     No live relay is a 503 the caller may retry, not a plugin failure.
     """
-    settings = ctx.plugin_states()[plugin_name].settings
+    settings = ctx.settings(plugin_name)
     # The session's relay is remembered in the tenant's cache (shared by all app
     # nodes), so every ticket of the session (device, viewers, a reconnecting
     # device) names the same relay while it lives.
@@ -430,21 +429,23 @@ class ReportConsumer:
                     log.warning("cannot acknowledge relay reports (%s)", exc, extra={"consumer": self.name})
 
 
-_hostings: weakref.WeakKeyDictionary[Any, RelayHosting] = weakref.WeakKeyDictionary()
-_hostings_lock = threading.Lock()
+_hosting_lock = threading.Lock()
+EXTENSION = "guidepath.relay"
 
 
 def hosting_for(kernel: Any) -> RelayHosting:
     """The kernel's :class:`RelayHosting`, made on first use.
 
-    Keyed by the kernel object (weakly): two apps in one process, as in tests, each
-    have their own relays and reports.
+    Kept in ``kernel.extensions``: two apps in one process, as in tests, each have
+    their own relays and reports, and the hosting goes with its kernel.
     """
-    with _hostings_lock:
-        hosting = _hostings.get(kernel)
-        if hosting is None:
-            config: Config = kernel.config
-            hosting = RelayHosting(master_key=kernel.master_key, redis_url=config.redis_url,
-                                   file_store=kernel.files)
-            _hostings[kernel] = hosting
-        return hosting
+    hosting = kernel.extensions.get(EXTENSION)
+    if hosting is None:
+        with _hosting_lock:
+            hosting = kernel.extensions.get(EXTENSION)
+            if hosting is None:
+                config: Config = kernel.config
+                hosting = RelayHosting(master_key=kernel.master_key, redis_url=config.redis_url,
+                                       file_store=kernel.files)
+                kernel.extensions[EXTENSION] = hosting
+    return hosting

@@ -1,5 +1,7 @@
 """The layering of ../shared/DESIGN.md, checked on the source: ``core`` imports
-nothing of ours, plugins never import each other, the relay never imports Flask."""
+nothing of ours, plugins never import each other, the relay never imports Flask,
+and plugins (built-in, Guided Paths, the examples) reach the kernel only through
+the partner module ``guidepath.core.plugin_api``."""
 
 from __future__ import annotations
 
@@ -59,6 +61,63 @@ def test_relay_never_imports_flask_or_plugins(path):
     bad = {n for n in names if n.split(".")[0] in {"flask", "flask_sock", "werkzeug"}
            or n.startswith(("guidepath.plugins", "guidepath.guided_paths"))}
     assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+PARTNER_MODULE = "guidepath.core.plugin_api"
+
+#: What the relay, a library and a process of its own rather than a plugin, may use
+#: of the kernel: configuration, crypto, the file store, logging, the error types,
+#: event records and the hook marker. Never the partner module: it imports Flask.
+RELAY_CORE_ALLOWED = ("guidepath.core.config", "guidepath.core.crypto", "guidepath.core.files",
+                      "guidepath.core.logs", "guidepath.core.domain.errors", "guidepath.core.events",
+                      "guidepath.core.plugins")
+
+
+def _plugin_like_modules():
+    return [*_modules("plugins"), *_modules("guided_paths"), *sorted((ROOT / "examples").rglob("*.py"))]
+
+
+def _package_of(path: Path) -> str:
+    top = path.relative_to(ROOT).parts[0]
+    return PACKAGES.get(top, "examples")
+
+
+@pytest.mark.parametrize("path", _plugin_like_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_plugins_use_the_kernel_only_through_the_partner_module(path):
+    if path.parts[-2:] == ("tests", path.name) or "tests" in path.relative_to(ROOT).parts:
+        pytest.skip("a plugin's own tests may use the kernel's testing helpers")
+    package = _package_of(path)
+    names = _imports(path, package) if package != "examples" else _absolute_imports(path)
+    bad = {n for n in names if n.startswith("guidepath.core") and n != PARTNER_MODULE}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}: import from {PARTNER_MODULE}"
+
+
+@pytest.mark.parametrize("path", _modules("relay"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_relay_uses_only_config_crypto_files_and_records_of_the_kernel(path):
+    names = _imports(path, "guidepath.relay")
+    bad = {n for n in names if n.startswith("guidepath.core")
+           and not any(n == allowed or n.startswith(allowed + ".") for allowed in RELAY_CORE_ALLOWED)}
+    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def _absolute_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_the_partner_module_check_catches_a_deep_import(tmp_path):
+    """Guard the rule itself: a plugin importing a kernel module directly is caught."""
+    module = tmp_path / "bad.py"
+    module.write_text("from guidepath.core.web.auth import require\nfrom guidepath.core.plugin_api import hookimpl\n")
+    names = _absolute_imports(module)
+    assert {n for n in names if n.startswith("guidepath.core") and n != PARTNER_MODULE} == {
+        "guidepath.core.web.auth"}
 
 
 def test_relative_imports_are_resolved_correctly():

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
+    """An error the caller can fix, with a message written for them.
+
+    The web layer answers it with :attr:`status` and the stable body
+    ``{"error": {"code", "message", "field"}}``; the CLI prints the message. A
+    plugin raises one (usually a subclass: :class:`Invalid`, :class:`NotFound`,
+    :class:`Conflict`…) to refuse with a reason; any other exception from a
+    plugin is a bug, logged with the plugin's name::
+
+        raise Invalid("greeting must not be empty", field="greeting")
+    """
+
     status = 400
     code = "bad_request"
     #: Extra fields for the error body beside code, message and field (for

@@ -17,10 +17,22 @@ from .directory import Tenant
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..kernel import Kernel
-    from ..plugins.manager import TenantHooks
+    from ..plugins.hooks import TenantHooks
 
 
 class TenantContext:
+    """One tenant's database, cache, files, plugin settings and hooks.
+
+    Built per request (``tenant_ctx()`` in a view) or per event (the ``ctx``
+    argument of tenant hooks); cheap, and not to be kept beyond that request or
+    event. Everything it hands out is already scoped to the tenant in the layer
+    below (the tenant's database role, key prefix, file container)::
+
+        with ctx.begin() as conn:           # a transaction as the tenant's role
+            ctx.emit(conn, "hello.greeted", {"name": name})
+        greeting = ctx.settings("hello")["greeting"]
+    """
+
     def __init__(self, kernel: Kernel, tenant: Tenant) -> None:
         self.kernel = kernel
         self.tenant = tenant
@@ -59,6 +71,17 @@ class TenantContext:
 
     def plugin_states(self) -> dict[str, Any]:
         return self.kernel.plugin_states(self)
+
+    def settings(self, plugin: str) -> dict[str, Any]:
+        """``plugin``'s settings for this tenant, its schema's defaults filled in.
+
+        The same whether the plugin is enabled or not (an admin may configure a
+        plugin before enabling it). ``KeyError`` for a plugin not installed.
+        """
+        state = self.plugin_states().get(plugin)
+        if state is not None:
+            return state.settings
+        return self.kernel.plugins.info(plugin).default_settings()
 
     def plugin_enabled(self, name: str) -> bool:
         state = self.plugin_states().get(name)

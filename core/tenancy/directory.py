@@ -30,6 +30,16 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Tenant:
+    """A tenant as the directory knows it: a company that uses guidepath.
+
+    ``id`` (``t`` + 16 hex characters) names everything the tenant owns in the
+    layer below — its PostgreSQL schema and role, its cache keys, its topics,
+    its file container — and never changes; ``slug`` is the host name part
+    (``acme`` in ``acme.example.com``) and may be renamed. ``wrapped_key`` is the
+    tenant's data key wrapped by the master key; ``None`` once the tenant is
+    deleted (its data is then unreadable by construction).
+    """
+
     id: str
     slug: str
     name: str

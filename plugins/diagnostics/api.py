@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from guidepath.core.web.auth import require
-from guidepath.core.web.body import json_body
-from guidepath.core.web.openapi import documented
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import documented, json_body, require, tenant_ctx
 
 from . import store
 from .fields import DIAGNOSTICS_SCHEMA

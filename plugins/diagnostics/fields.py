@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from guidepath.core.domain.errors import Invalid
-from guidepath.core.domain.validation import validate
+from guidepath.core.plugin_api import Invalid, validate
 
 TEXT_FIELDS = {
     "manufacturer": 100, "brand": 100, "model": 100, "os_name": 50, "os_version": 50,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from guidepath.core.events import EventType
-from guidepath.core.plugins import PluginInfo, hookimpl
+from guidepath.core.plugin_api import EventType, PluginInfo, hookimpl
 
 from . import store
 from .fields import FIELDS
@@ -15,8 +14,7 @@ from .store import EVENT, SOURCES
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
 
-    from guidepath.core.kernel import Kernel
-    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.plugin_api import Kernel, TenantContext
 
 __version__ = "0.1.0"
 NAME = "diagnostics"
@@ -76,7 +74,7 @@ def register_workers(kernel: Kernel) -> list[Any]:
     return [device_reports(kernel)]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # a Guided Paths hook: loads without Guided Paths
 def perform_action(action: str, run: dict[str, Any], ctx: TenantContext) -> dict[str, Any] | None:
     """``diagnostics.collect``: the session's device report, flattened (its ``extra``
     keys beside the standard fields, so a path can test ``vars.diagnostics.battery_health``).

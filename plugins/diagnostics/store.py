@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from guidepath.core.domain import support_sessions
-from guidepath.core.domain.devices import DEVICES
-from guidepath.core.domain.errors import Conflict
+from guidepath.core.plugin_api import DEVICES, Conflict, support_sessions
 
 from .fields import FIELDS, check
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.plugin_api import TenantContext
 
 EVENT = "diagnostics.updated"
 SOURCES = ("device", "app")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from guidepath.core.domain.errors import DomainError
+from guidepath.core.plugin_api import DomainError
 from guidepath.relay.hosting import ReportConsumer, hosting_for
 from guidepath.relay.reports import Report
 

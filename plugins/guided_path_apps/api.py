@@ -1,20 +1,14 @@
 """``/api/v1/guided-path-apps``: admins register the apps ``app`` steps may embed.
 
 Any agent reads the list (the agent console shows app titles); only admins change
-it. Every view has an ``openapi`` attribute for ``GET /api/openapi.json``.
+it. Every view is ``@documented`` for ``GET /api/openapi.json``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from flask import Blueprint, jsonify, request
 
-from guidepath.core.domain.errors import Invalid
-from guidepath.core.domain.records import page_limit
-from guidepath.core.web.auth import actor_id, require
-from guidepath.core.web.body import json_body
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import Invalid, actor_id, documented, json_body, page_limit, require, tenant_ctx
 
 from . import registry
 from .plugin import allow_loopback_http
@@ -24,21 +18,10 @@ bp = Blueprint("guided_path_apps", __name__)
 APPS = "/api/v1/guided-path-apps"
 
 
-def _documented(summary: str, **extra: Any) -> Callable[[Callable], Callable]:
-    def mark(view: Callable) -> Callable:
-        view.openapi = {"summary": summary, **extra}  # type: ignore[attr-defined]
-        return view
-    return mark
-
-
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
 @bp.get(APPS)
 @require("agent")
-@_documented("List the Guided Path Apps registered for this account (paginated: limit, cursor); "
-             "`usable` is false when the URL is no longer allowed (e.g. http after allow_loopback_http was switched off)")
+@documented("List the Guided Path Apps registered for this account (paginated: limit, cursor); "
+            "`usable` is false when the URL is no longer allowed (e.g. http after allow_loopback_http was switched off)")
 def list_apps():
     unknown = set(request.args) - {"limit", "cursor"}
     if unknown:
@@ -54,8 +37,8 @@ def list_apps():
 
 @bp.post(APPS)
 @require("admin")
-@_documented("Register a Guided Path App (admin): key (what app steps name in app_id), title, https "
-             "url, input_schema and output_schema (JSON Schemas)", requestBody=_body(registry.APP_SCHEMA))
+@documented("Register a Guided Path App (admin): key (what app steps name in app_id), title, https "
+            "url, input_schema and output_schema (JSON Schemas)", body=registry.APP_SCHEMA)
 def create_app():
     data = json_body()
     ctx = tenant_ctx()
@@ -69,7 +52,7 @@ def create_app():
 
 @bp.get(f"{APPS}/<ref>")
 @require("agent")
-@_documented("Get a Guided Path App by id or key")
+@documented("Get a Guided Path App by id or key")
 def get_app(ref: str):
     ctx = tenant_ctx()
     loopback = allow_loopback_http(ctx)
@@ -79,7 +62,7 @@ def get_app(ref: str):
 
 @bp.put(f"{APPS}/<ref>")
 @require("admin")
-@_documented("Replace a Guided Path App (admin)", requestBody=_body(registry.APP_SCHEMA))
+@documented("Replace a Guided Path App (admin)", body=registry.APP_SCHEMA)
 def replace_app(ref: str):
     data = json_body()
     ctx = tenant_ctx()
@@ -90,7 +73,7 @@ def replace_app(ref: str):
 
 @bp.patch(f"{APPS}/<ref>")
 @require("admin")
-@_documented("Change some fields of a Guided Path App (admin)", requestBody=_body(registry.PATCH_SCHEMA))
+@documented("Change some fields of a Guided Path App (admin)", body=registry.PATCH_SCHEMA)
 def patch_app(ref: str):
     data = json_body()
     ctx = tenant_ctx()
@@ -101,8 +84,8 @@ def patch_app(ref: str):
 
 @bp.delete(f"{APPS}/<ref>")
 @require("admin")
-@_documented("Remove a Guided Path App from the allowlist (admin); paths using it can no longer "
-             "be published and their runs refuse its output (409 app_not_allowed)")
+@documented("Remove a Guided Path App from the allowlist (admin); paths using it can no longer "
+            "be published and their runs refuse its output (409 app_not_allowed)")
 def delete_app(ref: str):
     with tenant_ctx().begin() as conn:
         registry.delete(conn, ref, actor=actor_id())

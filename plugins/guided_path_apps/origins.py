@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from guidepath.core.domain.errors import Invalid
+from guidepath.core.plugin_api import Invalid
 
 MAX_URL_LENGTH = 2048
 

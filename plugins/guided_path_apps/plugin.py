@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guidepath.core.plugins import PluginInfo, hookimpl
+from guidepath.core.plugin_api import PluginInfo, hookimpl
 
 from . import registry
 from .origins import usable_problem
@@ -21,7 +21,7 @@ from .origins import usable_problem
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Blueprint
 
-    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.plugin_api import TenantContext
 
 __version__ = "0.1.0"
 NAME = "guided_path_apps"
@@ -47,9 +47,7 @@ PLUGIN = PluginInfo(
 
 
 def allow_loopback_http(ctx: TenantContext) -> bool:
-    state = ctx.plugin_states().get(NAME)
-    settings = state.settings if state is not None else PLUGIN.default_settings()
-    return bool(settings["allow_loopback_http"])
+    return bool(ctx.settings(NAME)["allow_loopback_http"])
 
 
 @hookimpl
@@ -64,7 +62,7 @@ def register_routes() -> list[Blueprint]:
     return [bp]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # a Guided Paths hook: loads without Guided Paths
 def list_guided_path_apps(ctx: TenantContext) -> list[dict[str, Any]]:
     loopback = allow_loopback_http(ctx)
     with ctx.engine.connect() as conn:

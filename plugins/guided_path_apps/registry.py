@@ -19,11 +19,19 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from sqlalchemy import Connection, select
 
-from guidepath.core.domain import audit
-from guidepath.core.domain.errors import Conflict, Invalid, NotFound
-from guidepath.core.domain.ids import new_id
-from guidepath.core.domain.records import DEFAULT_PAGE, Page, iso, keyset_page, utcnow
-from guidepath.core.domain.validation import validate
+from guidepath.core.plugin_api import (
+    DEFAULT_PAGE,
+    Conflict,
+    Invalid,
+    NotFound,
+    Page,
+    audit,
+    iso,
+    keyset_page,
+    new_id,
+    utcnow,
+    validate,
+)
 
 from .origins import app_origin, usable_problem
 from .tables import guided_path_apps

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, DateTime, String, Table
 
-from guidepath.core.db.metadata import tenant_metadata
+from guidepath.core.plugin_api import tenant_metadata
 
 guided_path_apps = Table(
     "guided_path_apps",

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, stream_with_context
 
-from guidepath.core.domain import audit, support_sessions
-from guidepath.core.web.auth import actor_id, require
-from guidepath.core.web.openapi import documented
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import actor_id, audit, documented, require, support_sessions, tenant_ctx
 
 from . import recordings
 

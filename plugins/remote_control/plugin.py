@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from guidepath.core.events import EventType
-from guidepath.core.plugins import PluginInfo, hookimpl
-from guidepath.relay.hosting import event_types, grant_for_plugin, report_workers, settings_schema
+from guidepath.core.plugin_api import PluginInfo, hookimpl
+from guidepath.relay.capability import RelayCapability
+from guidepath.relay.hosting import settings_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint
-
-    from guidepath.core.kernel import Kernel
-    from guidepath.core.tenancy.context import TenantContext
-    from guidepath.core.tenancy.directory import Tenant
 
 __version__ = "0.1.0"
 NAME = "remote_control"
@@ -30,27 +26,12 @@ PLUGIN = PluginInfo(
 )
 
 
-@hookimpl
-def session_capabilities(session: dict[str, Any]) -> list[str]:
-    return [KIND] if session["state"] != "ended" else []
-
-
-@hookimpl
-def issue_relay_ticket(tenant: Tenant, session: dict[str, Any], kind: str, role: str,
-                       ctx: TenantContext) -> dict[str, Any] | None:
-    if kind != KIND:
-        return None
-    return grant_for_plugin(NAME, tenant, session, kind, role, ctx)
-
-
-@hookimpl
-def register_event_types() -> list[EventType]:
-    return event_types()
-
-
-@hookimpl
-def register_workers(kernel: Kernel) -> list[Any]:
-    return report_workers(kernel, NAME, KIND)
+# The hooks every relay capability shares (see guidepath.relay.capability).
+_relay = RelayCapability(NAME, KIND)
+session_capabilities = _relay.session_capabilities
+issue_relay_ticket = _relay.issue_relay_ticket
+register_event_types = _relay.register_event_types
+register_workers = _relay.register_workers
 
 
 @hookimpl

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guidepath.core.domain.errors import NotFound
-from guidepath.core.domain.records import iso
-from guidepath.core.files import FileInfo
+from guidepath.core.plugin_api import FileInfo, NotFound, iso
 from guidepath.relay.hosting import recording_name
 from guidepath.relay.recording import CONTENT_TYPE
 

@@ -34,10 +34,16 @@ from flask import (
     request,
     send_from_directory,
 )
-from guidepath.core.domain import support_sessions
-from guidepath.core.domain.errors import Forbidden, Invalid, NotFound, Unauthorized
-from guidepath.core.web.auth import current_principal
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    current_principal,
+    documented,
+    support_sessions,
+    tenant_ctx,
+)
 from guidepath.relay.hosting import hosting_for
 
 log = logging.getLogger("guidepath.plugins.remote_control.viewer")
@@ -86,6 +92,8 @@ def _page(template: str, status: int, ws_origins: list[str] | None = None, **con
 
 
 @bp.get("/nexus/<session_id>")
+@documented("HTML page viewing a session's device through the relay (remote control or camera, "
+            "?kind=remote_control|camera) and playing its recordings; a sign-in form when not signed in")
 def nexus_page(session_id: str):
     kind = request.args.get("kind", "remote_control")
     if kind not in KINDS:
@@ -115,21 +123,11 @@ def nexus_page(session_id: str):
                  title=("Camera" if kind == "camera" else "Remote control") + f" · {session['id']}")
 
 
-nexus_page.openapi = {  # type: ignore[attr-defined]
-    "summary": "HTML page viewing a session's device through the relay (remote control or camera, "
-               "?kind=remote_control|camera) and playing its recordings; a sign-in form when not signed in",
-}
-
-
 @bp.get("/nexus/assets/<name>")
+@documented("The viewer page's scripts and styles: nexus.js, nexus-signin.js, relay-codec.js, nexus.css",
+            security=[])
 def nexus_asset(name: str):
     mimetype = ASSETS.get(name)
     if mimetype is None:
         abort(404)
     return send_from_directory(STATIC, name, mimetype=mimetype, max_age=300)
-
-
-nexus_asset.openapi = {  # type: ignore[attr-defined]
-    "summary": "The viewer page's scripts and styles: nexus.js, nexus-signin.js, relay-codec.js, nexus.css",
-    "security": [],
-}

@@ -21,6 +21,8 @@ import pluggy
 import pytest
 
 from guidepath.core import hookspecs
+from guidepath.core.config import Config
+from guidepath.core.kernel import Kernel
 from guidepath.core.plugins import PluginError, PluginInfo, PluginManager, hookimpl
 from guidepath.core.plugins.markers import PROJECT_NAME
 
@@ -111,7 +113,7 @@ def test_disabling_every_implementation_leaves_an_empty_call():
     pm = PluginManager()
     pm.register(capabilities("a", ["cap_a"]))
     assert pm.for_tenant({"a"}).session_capabilities(TENANT, SESSION) == []
-    assert pm.for_tenant({"a"}).call("session_capabilities", tenant=TENANT, session=SESSION) == []
+    assert pm.for_tenant({"a"}).call("session_capabilities", tenant=TENANT, session=SESSION).answers == []
 
 
 def test_views_are_cached_by_the_set_of_disabled_plugins():
@@ -184,6 +186,111 @@ def test_the_registration_hooks_are_strict_too():
     pm.register(BrokenRoutes())
     with pytest.raises(PluginError, match="broken-routes.*register_routes.*flask_extra"):
         pm.all.register_routes()
+
+
+def tickets(name: str, calls: list[str], answer: Any = None, error: Exception | None = None) -> Any:
+    """A plugin named ``name`` answering ``issue_relay_ticket`` (or raising ``error``)."""
+
+    class Plugin:
+        PLUGIN = PluginInfo(name=name)
+
+        @hookimpl
+        def issue_relay_ticket(self, kind):
+            calls.append(name)
+            if error is not None:
+                raise error
+            return answer
+
+    return Plugin()
+
+
+def ticket_args() -> dict[str, Any]:
+    return {"tenant": TENANT, "session": SESSION, "kind": "camera", "role": "viewer",
+            "principal": {"kind": "user"}, "ctx": None}
+
+
+def test_a_first_answer_hook_stops_at_the_first_answer_through_pluggy():
+    pm = PluginManager()
+    calls: list[str] = []
+    pm.register(tickets("never_asked", calls, answer={"ticket": "late"}))
+    pm.register(tickets("answers", calls, answer={"ticket": "t1"}))
+    pm.register(tickets("declines", calls))
+
+    assert pm.all.issue_relay_ticket(**ticket_args()) == ("answers", {"ticket": "t1"})
+    assert calls == ["declines", "answers"]
+    assert pm.pluggy.hook.issue_relay_ticket.spec.opts["firstresult"] is True
+
+
+def test_a_broken_plugin_does_not_stop_a_later_one_from_answering(plugin_log):
+    pm = PluginManager()
+    calls: list[str] = []
+    pm.register(tickets("answers", calls, answer={"ticket": "t1"}))
+    pm.register(tickets("broken", calls, error=KeyError("relay")))
+
+    assert pm.all.issue_relay_ticket(**ticket_args()) == ("answers", {"ticket": "t1"})
+    assert calls == ["broken", "answers"]
+    assert [(r.plugin, r.hook) for r in plugin_records(plugin_log)] == [("broken", "issue_relay_ticket")]
+
+
+def test_a_deliberate_refusal_reaches_the_caller_unchanged(plugin_log):
+    from guidepath.core.domain.errors import Conflict
+
+    pm = PluginManager()
+    calls: list[str] = []
+    pm.register(tickets("would_answer", calls, answer={"ticket": "t1"}))
+    pm.register(tickets("refuses", calls, error=Conflict("the device left", field="kind")))
+
+    with pytest.raises(Conflict, match="the device left"):
+        pm.all.issue_relay_ticket(**ticket_args())
+    assert calls == ["refuses"] and not plugin_records(plugin_log)
+
+
+def test_pluggy_checks_the_arguments_of_a_call():
+    """Calls go through pluggy's HookCaller: a missing argument is the caller's bug,
+    named by pluggy, not a plugin's TypeError."""
+    pm = PluginManager()
+    pm.register(capabilities("a", ["a"]))
+    with pytest.warns(UserWarning, match="'session'.*cannot be found"), \
+            pytest.raises(pluggy.HookCallError, match="session"):
+        pm.all.call("session_capabilities", tenant=TENANT)
+
+
+def test_pluggy_tracing_sees_tenant_hook_calls():
+    pm = PluginManager()
+    for name in ("a", "b"):
+        pm.register(capabilities(name, [name]))
+    lines: list[str] = []
+    pm.pluggy.trace.root.setwriter(lines.append)
+    undo = pm.pluggy.enable_tracing()
+    try:
+        assert pm.for_tenant({"b"}).session_capabilities(TENANT, SESSION) == ["a"]
+    finally:
+        undo()
+    traced = "".join(lines)
+    assert "session_capabilities" in traced and "finish" in traced and "['a']" in traced
+
+
+def test_hook_call_monitoring_sees_the_plugins_of_the_tenant_only():
+    pm = PluginManager()
+    for name in ("a", "b", "c"):
+        pm.register(capabilities(name, [name]))
+    seen: list[tuple[str, list[str]]] = []
+    undo = pm.pluggy.add_hookcall_monitoring(
+        lambda hook, impls, kwargs: seen.append((hook, [i.plugin_name for i in impls])),
+        lambda outcome, hook, impls, kwargs: None,
+    )
+    try:
+        pm.for_tenant({"b"}).session_capabilities(TENANT, SESSION)
+    finally:
+        undo()
+    assert seen == [("session_capabilities", ["a", "c"])]
+
+
+def test_the_plugin_object_is_the_one_its_author_wrote():
+    pm = PluginManager()
+    plugin = capabilities("a", ["a"])
+    pm.register(plugin)
+    assert pm.plugin("a") is plugin
 
 
 # -- names and typos -----------------------------------------------------------------------
@@ -279,7 +386,7 @@ def test_hooks_are_called_in_reverse_registration_order_like_pluggy():
     calls.clear()
 
     assert ours.all.plugin_names("session_capabilities") == ["c", "b", "a"]
-    assert ours.all.call("session_capabilities", tenant=TENANT, session=SESSION) == [
+    assert ours.all.call("session_capabilities", tenant=TENANT, session=SESSION).answers == [
         ("c", ["c"]), ("b", ["b"]), ("a", ["a"])]
     assert calls == ["c", "b", "a"]
     assert [caps for caps in pluggy_order] == [["c"], ["b"], ["a"]]
@@ -408,7 +515,7 @@ def test_a_second_plugin_with_a_taken_name_is_a_load_failure(distribution):
     assert "already registered" in pm.load_failures[0].error
 
 
-def test_load_entrypoints_skips_a_plugin_with_a_misspelt_hook_and_names_it(distribution, plugin_log):
+def test_a_misspelt_hook_stops_start_up_after_loading_and_names_the_plugin(distribution):
     good = distribution.module("good", GOOD_PLUGIN)
     typo = distribution.module("typo", """
         from guidepath.core.plugins import PluginInfo, hookimpl
@@ -422,13 +529,46 @@ def test_load_entrypoints_skips_a_plugin_with_a_misspelt_hook_and_names_it(distr
     distribution.install({"good": good, "typo": typo})
 
     pm = PluginManager()
-    pm.load_entrypoints(group=distribution.group)
+    pm.load_entrypoints(group=distribution.group)  # a feature's specs may come later
 
-    assert [i.name for i in pm.infos()] == ["good"]
-    [failure] = pm.load_failures
-    assert failure.name == "typo" and "regster_routes" in failure.error
-    assert [r.plugin for r in plugin_records(plugin_log)] == ["typo"]
+    with pytest.raises(PluginError, match="'typo'.*'regster_routes'.*typo") as raised:
+        pm.check_pending()
+    assert raised.value.plugin == "typo"
+
+
+def test_a_kernel_refuses_to_start_with_a_misspelt_hook(distribution, tmp_path):
+    typo = distribution.module("typo_kernel", """
+        from guidepath.core.plugins import PluginInfo, hookimpl
+
+        PLUGIN = PluginInfo(name="typo_kernel")
+
+        @hookimpl
+        def handle_evnt(event):
+            pass
+    """)
+    distribution.install({"typo_kernel": typo})
+    pm = PluginManager()
+    pm.load_entrypoints(group=distribution.group)
+    with pytest.raises(PluginError, match="typo_kernel.*handle_evnt"):
+        Kernel(Config(data_dir=tmp_path), plugins=pm, load_entrypoints=False)
+
+
+def test_an_optional_hook_of_an_absent_feature_loads(distribution):
+    """A plugin implementing a Guided Paths hook loads when Guided Paths is absent."""
+    extra = distribution.module("extra", """
+        from guidepath.core.plugins import PluginInfo, hookimpl
+
+        PLUGIN = PluginInfo(name="extra")
+
+        @hookimpl(optionalhook=True)
+        def register_step_types():
+            return []
+    """)
+    distribution.install({"extra": extra})
+    pm = PluginManager()
+    pm.load_entrypoints(group=distribution.group)
     pm.check_pending()
+    assert pm.has("extra")
 
 
 # -- one manager per application ------------------------------------------------------------

@@ -49,10 +49,7 @@ def issue_ticket(session_id: str):
         session = support_sessions.get(conn, session_id)
     _check_may_take_role(session, data["role"], principal)
 
-    answer = ctx.hooks.first_answer(
-        "issue_relay_ticket", passthrough=(DomainError,), tenant=ctx.tenant, session=session,
-        kind=data["kind"], role=data["role"], principal=principal, ctx=ctx,
-    )
+    answer = ctx.hooks.issue_relay_ticket(ctx.tenant, session, data["kind"], data["role"], principal, ctx)
     if answer is None:
         raise CapabilityUnavailable(
             f"{data['kind'].replace('_', ' ')} is not enabled for this account; an admin can enable "

@@ -21,15 +21,10 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, jsonify
 
-from guidepath.core.events import EventType
-from guidepath.core.plugins import PluginInfo, hookimpl
-from guidepath.core.web.auth import actor_id, require
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import EventType, PluginInfo, actor_id, documented, hookimpl, require, tenant_ctx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guidepath.core.events import Event
-    from guidepath.core.tenancy.context import TenantContext
-    from guidepath.core.tenancy.directory import Tenant
+    from guidepath.core.plugin_api import Event, Tenant, TenantContext
 
 __version__ = "1.0.0"
 
@@ -61,11 +56,12 @@ bp = Blueprint("hello", __name__, url_prefix="/hello")
 
 @bp.get("/")
 @require("agent")
+@documented("Greet the calling agent with the tenant's greeting (hello plugin)")
 def greet():
     # guidepath has already answered 404 if the tenant has this plugin disabled,
     # and 401 if the caller is not logged in: this code runs only when both pass.
     ctx = tenant_ctx()
-    settings = ctx.plugin_states()[PLUGIN.name].settings  # schema defaults filled in
+    settings = ctx.settings(PLUGIN.name)  # schema defaults filled in
     message = settings["greeting"].upper() if settings["shout"] else settings["greeting"]
     with ctx.begin() as conn:
         # Written to the tenant's outbox in this transaction, published after commit.
@@ -73,17 +69,12 @@ def greet():
     return jsonify({"message": message, "tenant": ctx.tenant.slug})
 
 
-greet.openapi = {"summary": "Greet the calling agent with the tenant's greeting (hello plugin)"}
-
-
 @bp.get("/stats")
 @require("agent")
+@documented("How many session state changes the hello plugin has counted")
 def stats():
     raw = tenant_ctx().cache.get(STATE_CHANGES_KEY)
     return jsonify({"state_changes": int(raw or 0)})
-
-
-stats.openapi = {"summary": "How many session state changes the hello plugin has counted"}
 
 
 @hookimpl
