@@ -237,10 +237,10 @@ def register_event_types() -> list[EventType]:
 
 @hookimpl
 def register_routes() -> list[Blueprint]:
-    from .api import bp as documents
-    from .media_api import bp as media
+    from .api.documents import bp as documents
+    from .api.media import bp as media
+    from .api.runs import bp as runs
     from .run_page import bp as pages
-    from .runs_api import bp as runs
 
     return [documents, runs, media, pages]
 

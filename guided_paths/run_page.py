@@ -1,6 +1,6 @@
 """``/guided-paths/runs/{run_id}``: a page that shows where a run is, in a browser.
 
-Server-rendered (the run's view comes from :func:`.runs.get`, the same JSON as
+Server-rendered (the run's view comes from :func:`.run_store.get`, the same JSON as
 ``GET /api/v1/runs/{id}``) plus one small ES module, ``static/run-page.js``:
 
 * a ``message`` step shows its text and media (``<img>``/``<video>`` from
@@ -30,7 +30,7 @@ from flask import Blueprint, abort, make_response, render_template, send_from_di
 from guidepath.core.web.auth import current_principal, require
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import runs
+from . import run_store
 from .plugin import tenant_apps
 
 bp = Blueprint("guided_paths_pages", __name__, template_folder="templates")
@@ -53,12 +53,12 @@ def run_page(run_id: str):
     ctx = tenant_ctx()
     principal = current_principal()
     with ctx.engine.connect() as conn:
-        run = runs.get(conn, run_id, history=False)
+        run = run_store.get(conn, run_id, history=False)
     view = run.get("view") or {}
     app: dict[str, Any] | None = None
     app_error = None
     if view.get("type") == "app":
-        app, problem = runs.app_for_view(view, tenant_apps(ctx))
+        app, problem = run_store.app_for_view(view, tenant_apps(ctx))
         app_error = problem["message"] if problem else None
     config = {
         "run": {"id": run["id"], "status": run["status"], "outcome": run["outcome"],

@@ -73,8 +73,8 @@ class InvalidDocument(Invalid):
 
     ``field`` is the first problem's JSON Pointer, ``message`` counts them and
     quotes the first. ``details`` is merged into the JSON error object by the
-    API (see ``api.py``); it is the attribute the kernel's error rendering would
-    read for extra fields.
+    API (see ``api/documents.py``); it is the attribute the kernel's error
+    rendering would read for extra fields.
     """
 
     code = "invalid_document"

@@ -1,9 +1,9 @@
 """The Guided Paths HTTP API for documents: drafts, versions, archive, import/export
-(runs are in :mod:`.runs_api`, media in :mod:`.media_api`).
+(runs are in :mod:`.runs`, media in :mod:`.media`).
 
 Views are thin: they parse the request, open one transaction on the tenant's
-database and call :mod:`.store` or :mod:`.runs`, which hold the rules. Every view
-has an ``openapi`` attribute (a test fails for an undocumented route).
+database and call :mod:`~guidepath.guided_paths.store`, which holds the rules.
+Every view has an ``openapi`` attribute (a test fails for an undocumented route).
 
 Who may do what: any agent (session cookie or API key) reads, edits drafts and
 runs paths; publishing, archiving, restoring and importing need an admin.
@@ -23,15 +23,15 @@ from guidepath.core.web.openapi import documented
 from guidepath.core.web.body import BadJSON, json_body
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import store
-from .plugin import limits_for, tenant_apps, tenant_registry
-from .sansio.step_types import document_schema
+from .. import store
+from ..plugin import limits_for, tenant_apps, tenant_registry
+from ..sansio.step_types import document_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.tenancy.context import TenantContext
 
-    from .sansio.step_types import StepTypeRegistry
-    from .sansio.validation import Limits
+    from ..sansio.step_types import StepTypeRegistry
+    from ..sansio.validation import Limits
 
 bp = Blueprint("guided_paths", __name__)
 

@@ -2,9 +2,10 @@
 app outputs, abandon, hand over.
 
 Views are thin: they open one transaction on the tenant's database and call
-:mod:`.runs`, which holds the rules; after it commits, the enabled plugins may
-complete the actions the run reached (hook ``perform_action``). Every view has an
-``openapi`` attribute (a test fails for an undocumented route).
+:mod:`~guidepath.guided_paths.run_store`, which holds the rules; after it
+commits, the enabled plugins may complete the actions the run reached (hook
+``perform_action``). Every view has an ``openapi`` attribute (a test fails for an
+undocumented route).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from guidepath.core.web.body import json_body
 from guidepath.core.web.openapi import documented
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import runs
-from .plugin import tenant_apps
+from .. import run_store
+from ..plugin import tenant_apps
 
 log = logging.getLogger("guidepath.guided_paths")
 bp = Blueprint("guided_path_runs", __name__)
@@ -33,15 +34,15 @@ RUNS = "/api/v1/runs"
 
 
 
-def _env() -> runs.RunEnv:
-    return runs.RunEnv.for_tenant(tenant_ctx(), actor_id())
+def _env() -> run_store.RunEnv:
+    return run_store.RunEnv.for_tenant(tenant_ctx(), actor_id())
 
 
 MAX_PLUGIN_ACTIONS = 10
 """Actions plugins may complete in a row for one request (a path of ten actions back
 to back is already unusual; a cycle of them must not hold the request forever)."""
 
-ACTION_ANSWER_SCHEMA = {**runs.ACTION_SCHEMA, "required": ["ok", "result"]}
+ACTION_ANSWER_SCHEMA = {**run_store.ACTION_SCHEMA, "required": ["ok", "result"]}
 
 
 def _performed(run: dict[str, Any]) -> dict[str, Any]:
@@ -70,9 +71,9 @@ def _performed(run: dict[str, Any]) -> dict[str, Any]:
         except Invalid as exc:
             log.error("perform_action returned a bad answer", extra={"plugin": plugin_name, "error": exc.message})
             break
-        env = runs.RunEnv.for_tenant(ctx, f"plugin:{plugin_name}")
+        env = run_store.RunEnv.for_tenant(ctx, f"plugin:{plugin_name}")
         with ctx.begin() as conn:
-            run = runs.complete_action(conn, env, run["id"], view["step_id"], result)
+            run = run_store.complete_action(conn, env, run["id"], view["step_id"], result)
     return run
 
 
@@ -84,19 +85,19 @@ def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -
     if view and view.get("type") == "app":
         if apps is None:
             apps = tenant_apps(tenant_ctx())
-        view["app"], view["app_error"] = runs.app_for_view(view, apps)
+        view["app"], view["app_error"] = run_store.app_for_view(view, apps)
     return jsonify(run)
 
 
 @bp.post(RUNS)
 @require("agent")
 @documented("Start a run on the latest published version of a path (the run stays pinned to it)",
-             body=runs.START_SCHEMA)
+             body=run_store.START_SCHEMA)
 def start_run():
     data = json_body()
     env = _env()
     with tenant_ctx().begin() as conn:
-        run = runs.start(conn, env, data)
+        run = run_store.start(conn, env, data)
     run = _performed(run)
     response = _shown(run)
     response.headers["Location"] = f"{RUNS}/{run['id']}"
@@ -110,7 +111,7 @@ def list_runs():
     reject_unknown({"session_id", "status", "path_id", "limit", "cursor"})
     args = request.args
     with tenant_ctx().engine.connect() as conn:
-        page = runs.list_runs(conn, session_id=args.get("session_id") or None, status=args.get("status") or None,
+        page = run_store.list_runs(conn, session_id=args.get("session_id") or None, status=args.get("status") or None,
                               path_id=args.get("path_id") or None, **paging())
     return jsonify(page.as_dict())
 
@@ -121,31 +122,31 @@ def list_runs():
              "variables, answers and the recorded history")
 def get_run(run_id: str):
     with tenant_ctx().engine.connect() as conn:
-        run = runs.get(conn, run_id)
+        run = run_store.get(conn, run_id)
     return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/answers")
 @require("agent")
 @documented("Answer the step the run waits on; 409 if it waits on another step",
-             body=runs.ANSWER_SCHEMA)
+             body=run_store.ANSWER_SCHEMA)
 def answer_run(run_id: str):
     data = json_body()
     env = _env()
     with tenant_ctx().begin() as conn:
-        run = runs.answer(conn, env, run_id, data)
+        run = run_store.answer(conn, env, run_id, data)
     run = _performed(run)
     return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/back")
 @require("agent")
-@documented("Undo the last answer: the run waits on that step again", body=runs.BACK_SCHEMA, body_required=False)
+@documented("Undo the last answer: the run waits on that step again", body=run_store.BACK_SCHEMA, body_required=False)
 def back_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        run = runs.back(conn, env, run_id, data)
+        run = run_store.back(conn, env, run_id, data)
     run = _performed(run)
     return _shown(run)
 
@@ -153,12 +154,12 @@ def back_run(run_id: str):
 @bp.post(f"{RUNS}/<run_id>/actions/<step_id>")
 @require("agent")
 @documented("Report the result of the action the run waits on (ok=false continues at on_error)",
-             body=runs.ACTION_SCHEMA)
+             body=run_store.ACTION_SCHEMA)
 def complete_action(run_id: str, step_id: str):
     data = json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        run = runs.complete_action(conn, env, run_id, step_id, data)
+        run = run_store.complete_action(conn, env, run_id, step_id, data)
     run = _performed(run)
     return _shown(run)
 
@@ -168,13 +169,13 @@ def complete_action(run_id: str, step_id: str):
 @documented("Report a Guided Path App's output: the app must be on the tenant's allowlist (409 "
              "app_not_allowed) and the output must match the app's declared output_schema and the "
              "step's output_schema (422 invalid_output, nothing stored)",
-             body=runs.APP_SCHEMA)
+             body=run_store.APP_SCHEMA)
 def complete_app(run_id: str, step_id: str):
     data = json_body()
     env = _env()
     apps = tenant_apps(tenant_ctx())
     with tenant_ctx().begin() as conn:
-        run = runs.complete_app(conn, env, run_id, step_id, data, apps)
+        run = run_store.complete_app(conn, env, run_id, step_id, data, apps)
     run = _performed(run)
     return _shown(run, apps)
 
@@ -186,18 +187,18 @@ def abandon_run(run_id: str):
     json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        run = runs.abandon(conn, env, run_id)
+        run = run_store.abandon(conn, env, run_id)
     return _shown(run)
 
 
 @bp.post(f"{RUNS}/<run_id>/handover")
 @require("agent")
 @documented("Hand a self-service run over to the agents: attach it to a waiting support session",
-             body=runs.HANDOVER_SCHEMA, body_required=False)
+             body=run_store.HANDOVER_SCHEMA, body_required=False)
 def hand_over_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
     with tenant_ctx().begin() as conn:
-        run = runs.hand_over(conn, env, run_id, data)
+        run = run_store.hand_over(conn, env, run_id, data)
     run = _performed(run)
     return _shown(run)

@@ -2,8 +2,8 @@
 agents list and download them, admins delete what no path shows.
 
 Views are thin: the rules (content sniffing, size cap, what may be deleted) are in
-:mod:`.media`. Every view has an ``openapi`` attribute (a test fails for an
-undocumented route).
+:mod:`~guidepath.guided_paths.media`. Every view has an ``openapi`` attribute (a
+test fails for an undocumented route).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from guidepath.core.web.auth import actor_id, require
 from guidepath.core.web.openapi import documented
 from guidepath.core.web.tenant import tenant_ctx
 
-from . import media
-from .plugin import settings
+from .. import media
+from ..plugin import settings
 
 bp = Blueprint("guided_path_media", __name__)
 

@@ -1,4 +1,4 @@
-"""Runs in a tenant's database: the pure :mod:`.runner` with persistence around it.
+"""Runs in a tenant's database: the pure :mod:`.sansio.runner` with persistence around it.
 
 Every change to a run — start, answer, back, an action's or an app's result,
 abandon, hand-over — happens in the caller's one transaction: the run row (its
