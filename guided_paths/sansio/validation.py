@@ -39,12 +39,13 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Collection, Iterator, Mapping
+from typing import Any, Collection, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from . import expressions, graph
+from .json_pointer import escape, pointer_to, unescape
 from .step_types import BUILTIN_STEP_TYPE_NAMES, COMMON_STEP_FIELDS, StepTypeRegistry, _schema_text
 
 __all__ = [
@@ -179,14 +180,6 @@ def _fast_is_valid(validator: Any, instance: Any) -> bool | None:
         return bool(validator.is_valid(instance))
     except Exception:  # noqa: BLE001 - e.g. an int too large for it; use the slow path
         return None
-
-
-def _escape(token: Any) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-def _pointer(parts: Iterator[Any] | list[Any]) -> str:
-    return "".join(f"/{_escape(part)}" for part in parts)
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -347,7 +340,7 @@ class _DocumentChecker:
                                      f"object keys must be strings, not {type(key).__name__}")
                             ok = False
                             continue
-                        stack.append((value, depth + 1, f"{pointer}/{_escape(key)}"))
+                        stack.append((value, depth + 1, f"{pointer}/{escape(key)}"))
                 else:
                     stack.extend((value, depth + 1, f"{pointer}/{i}") for i, value in enumerate(node))
             elif t is float:
@@ -389,14 +382,14 @@ class _DocumentChecker:
             for step_id, step in steps.items():
                 if _fast_is_valid(validators.step, step):
                     continue
-                prefix = f"/steps/{_escape(step_id)}"
+                prefix = f"/steps/{escape(step_id)}"
                 for error in validators.step_detail.iter_errors(step):
                     found.extend(_schema_issues(error, step, prefix=prefix))
         found.sort(key=lambda issue: issue.pointer)
         for issue in found:
             parts = issue.pointer.split("/")
             if len(parts) > 2 and parts[1] == "steps":
-                self.schema_broken_steps.add(parts[2].replace("~1", "/").replace("~0", "~"))
+                self.schema_broken_steps.add(unescape(parts[2]))
             self.add(issue.pointer, issue.code, issue.message)
 
     # ---- 3. step types ---------------------------------------------------------
@@ -404,7 +397,7 @@ class _DocumentChecker:
     def check_step_types(self) -> None:
         for step_id, step in self.steps.items():
             name = step["type"]
-            pointer = f"/steps/{_escape(step_id)}"
+            pointer = f"/steps/{escape(step_id)}"
             step_type = self.registry.get(name)
             if step_type is None:
                 known = ", ".join(st.name for st in self.registry.all())
@@ -445,7 +438,7 @@ class _DocumentChecker:
                 if target in steps:
                     targets.append(target)
                 else:
-                    self.add(f"/steps/{_escape(step_id)}{suffix}", "graph.unknown_target",
+                    self.add(f"/steps/{escape(step_id)}{suffix}", "graph.unknown_target",
                              f"step {target!r} does not exist")
                     goals.add(step_id)  # already reported; do not also call it a dead end
             adjacency[step_id] = targets
@@ -465,13 +458,13 @@ class _DocumentChecker:
                     reached = set(steps)
                 for step_id in steps:
                     if step_id not in reached:
-                        self.add(f"/steps/{_escape(step_id)}", "graph.unreachable",
+                        self.add(f"/steps/{escape(step_id)}", "graph.unreachable",
                                  f"step {step_id!r} cannot be reached from the start step {start!r}")
 
         alive = graph.can_reach(goals, adjacency)
         for step_id in steps:
             if step_id not in alive:
-                self.add(f"/steps/{_escape(step_id)}", "graph.dead_end",
+                self.add(f"/steps/{escape(step_id)}", "graph.dead_end",
                          f"no route from step {step_id!r} leads to an end step; a run there could never finish")
 
         breakers = {
@@ -480,7 +473,7 @@ class _DocumentChecker:
         }
         for cycle in graph.cycles_without(adjacency, breakers):
             shown = " → ".join(cycle[:10]) + (" → …" if len(cycle) > 10 else "")
-            self.add(f"/steps/{_escape(cycle[0])}", "graph.spin_cycle",
+            self.add(f"/steps/{escape(cycle[0])}", "graph.spin_cycle",
                      f"steps {shown} form a loop without a question (or another step that waits "
                      "for the customer), so a run could go round forever; add a question to the "
                      "loop or break it")
@@ -499,14 +492,14 @@ class _DocumentChecker:
             self.variables[name] = declared if declared in _VARIABLE_TYPES else None
             if type(spec) is dict and "default" in spec and declared in _VARIABLE_TYPES:
                 if not value_matches_type(spec["default"], declared):
-                    self.add(f"/variables/{_escape(name)}/default", "variable.bad_default",
+                    self.add(f"/variables/{escape(name)}/default", "variable.bad_default",
                              f"the default of {name!r} is {json_type_name(spec['default'])}, "
                              f"but the variable is declared as {declared}")
 
     # ---- 5./6. per step ----------------------------------------------------------
 
     def check_step(self, step_id: str, step: dict) -> None:
-        pointer = f"/steps/{_escape(step_id)}"
+        pointer = f"/steps/{escape(step_id)}"
         kind = step["type"]
         if kind == "decision":
             branches = step.get("branches")
@@ -570,7 +563,7 @@ class _DocumentChecker:
         except Exception:  # noqa: BLE001 - the registry checked the schema; never crash validation
             return
         for err in errors:
-            self.add(f"{pointer}/input{_pointer(err.absolute_path)}", "app.input_invalid",
+            self.add(f"{pointer}/input{pointer_to(err.absolute_path)}", "app.input_invalid",
                      f"the input does not match the input_schema app {app_id!r} declares: {err.message}")
 
     def check_media(self, pointer: str, step: dict) -> None:
@@ -750,7 +743,7 @@ class _DocumentChecker:
         if type(child_vars) is dict and type(inputs) is dict:
             for key in inputs:
                 if key not in child_vars:
-                    self.add(f"{pointer}/input/{_escape(key)}", "subpath.unknown_input",
+                    self.add(f"{pointer}/input/{escape(key)}", "subpath.unknown_input",
                              f"path {target!r} declares no variable {key!r}")
 
     def subpath_targets(self, path_id: str) -> list[str]:
@@ -774,7 +767,7 @@ class _DocumentChecker:
                 continue
             chain = self.find_cycle([own_id, target])
             if chain:
-                self.add(f"/steps/{_escape(step_id)}/path_id", "subpath.cycle",
+                self.add(f"/steps/{escape(step_id)}/path_id", "subpath.cycle",
                          "subpaths loop: " + " → ".join(chain))
 
     def find_cycle(self, prefix: list[str]) -> list[str] | None:
@@ -809,7 +802,7 @@ class _DocumentChecker:
             ("/description", self.doc.get("description"), limits.max_text_length),
         ]
         for step_id, step in self.steps.items():
-            pointer = f"/steps/{_escape(step_id)}"
+            pointer = f"/steps/{escape(step_id)}"
             fields.append((f"{pointer}/title", step.get("title"), limits.max_title_length))
             kind = step["type"]
             if kind == "message":
@@ -847,10 +840,10 @@ class _DocumentChecker:
             return
         for locale, text in value.items():
             if locale not in locales:
-                self.add(f"{pointer}/{_escape(locale)}", "text.unknown_locale",
+                self.add(f"{pointer}/{escape(locale)}", "text.unknown_locale",
                          f"locale {locale!r} is not one of the document's locales ({', '.join(locales)})")
             if type(text) is str and len(text) > max_length:
-                self.add(f"{pointer}/{_escape(locale)}", "limits.text_too_long",
+                self.add(f"{pointer}/{escape(locale)}", "limits.text_too_long",
                          f"{len(text)} characters; the limit here is {max_length}")
         if locales[0] not in value:
             self.add(pointer, "text.missing_default_locale",
@@ -866,7 +859,7 @@ def _schema_issues(
     """Turn one jsonschema error into issues with precise pointers and readable
     messages (jsonschema's own messages quote whole instances)."""
     path = list(error.absolute_path)
-    pointer = prefix + _pointer(path)
+    pointer = prefix + pointer_to(path)
     instance = error.instance
     validator = error.validator
     value = error.validator_value
@@ -874,7 +867,7 @@ def _schema_issues(
 
     if "propertyNames" in schema_path:
         # The instance is the offending key; point at it.
-        key_pointer = f"{pointer}/{_escape(instance)}"
+        key_pointer = f"{pointer}/{escape(instance)}"
         what = "step id" if path == ["steps"] else "variable name" if path == ["variables"] else "name"
         detail = error.message if validator != "pattern" else f"must match {value}"
         return [Issue(key_pointer, f"{code_prefix}.bad_name", f"{what} {_short(instance)}: {detail}")]
@@ -882,7 +875,7 @@ def _schema_issues(
         missing = [name for name in value if type(instance) is dict and name not in instance
                    and repr(name) in error.message]
         return [
-            Issue(f"{pointer}/{_escape(name)}", f"{code_prefix}.required", f"{name!r} is required here")
+            Issue(f"{pointer}/{escape(name)}", f"{code_prefix}.required", f"{name!r} is required here")
             for name in missing[:1] or value[:1]
         ]
     if validator == "additionalProperties" and type(instance) is dict and value is False:
@@ -890,7 +883,7 @@ def _schema_issues(
         extras = [k for k in instance if k not in allowed]
         listing = ", ".join(sorted(allowed)) or "none"
         return [
-            Issue(f"{pointer}/{_escape(k)}", f"{code_prefix}.unknown_field",
+            Issue(f"{pointer}/{escape(k)}", f"{code_prefix}.unknown_field",
                   f"unknown field {k!r}; allowed here: {listing}")
             for k in extras
         ]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from guidepath.guided_paths.sansio import expressions
+from guidepath.guided_paths.sansio import ecmascript, expressions
 from guidepath.guided_paths.sansio.expressions import (
     ExpressionError,
     analyze_rule,
@@ -233,7 +233,7 @@ def test_js_number_to_string():
     cases = {0.5: "0.5", 123.456: "123.456", 1e16: "10000000000000000", 1.5e300: "1.5e+300",
              0.000001: "0.000001", 1e-7: "1e-7", -2.5: "-2.5", 100.0: "100"}
     for number, text in cases.items():
-        assert expressions.to_string(number) == text
+        assert ecmascript.to_string(number) == text
 
 
 # ---- templates (step inputs) -------------------------------------------------------------
