@@ -51,5 +51,11 @@ bench-relay: install
 	QUICK=$(QUICK) $(PY) benchmarks/relay/bench_latency.py
 	QUICK=$(QUICK) $(PY) benchmarks/relay/bench_sessions.py
 
+## Regenerate the Hook reference of docs/plugins.md from the hook specs' docstrings
+## (tests/plugins/test_hookspecs_documented.py fails while it is stale).
+.PHONY: docs
+docs: install
+	$(PY) -m guidepath.core.plugins.reference
+
 clean:
 	rm -rf $(VENV) var build *.egg-info
