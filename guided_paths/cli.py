@@ -15,8 +15,7 @@ from pathlib import Path
 
 import click
 
-from guidepath.core.cli.context import CliState, pass_state
-from guidepath.core.cli.output import echo_table
+from guidepath.core.plugin_api import CliState, echo_table, pass_state
 
 from . import store
 from .plugin import limits_for, tenant_apps, tenant_registry

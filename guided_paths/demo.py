@@ -21,9 +21,7 @@ from . import store
 from .plugin import limits_for, tenant_apps, tenant_registry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guidepath.core.kernel import Kernel
-    from guidepath.core.tenancy.context import TenantContext
-    from guidepath.core.tenancy.directory import Tenant
+    from guidepath.core.plugin_api import Kernel, Tenant, TenantContext
 
 DEMO_ACTOR = "demo"
 

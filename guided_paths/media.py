@@ -33,16 +33,25 @@ import logging
 
 from sqlalchemy import select
 
-from guidepath.core.domain import audit
-from guidepath.core.domain.errors import Conflict, DomainError, Invalid, NotFound
-from guidepath.core.domain.records import Page, decode_cursor, encode_cursor, iso, utcnow
+from guidepath.core.plugin_api import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    Page,
+    audit,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    utcnow,
+)
 
 from .tables import guided_path_media, guided_path_versions, guided_paths
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.plugin_api import TenantContext
 
 #: Content types an admin may upload, with a check of the file's first bytes.
 CONTENT_TYPES: dict[str, Any] = {

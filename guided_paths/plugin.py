@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from guidepath.core.events import EventType
-from guidepath.core.plugins import PluginError, PluginInfo, hookimpl
+from guidepath.core.plugin_api import EventType, PluginError, PluginInfo, hookimpl
 
+from .hooks import PathHooks
 from .sansio.step_types import BUILTIN_OWNER, DuplicateStepTypeError, StepTypeRegistry
 from .sansio.validation import DEFAULT_LIMITS, Limits
 
@@ -33,9 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint, Flask
 
-    from guidepath.core.kernel import Kernel
-    from guidepath.core.tenancy.context import TenantContext
-    from guidepath.core.tenancy.directory import Tenant
+    from guidepath.core.plugin_api import Kernel, PluginManager, Tenant, TenantContext
 
 __version__ = "0.1.0"
 
@@ -82,35 +79,32 @@ PLUGIN = PluginInfo(
 
 def settings(ctx: TenantContext) -> dict[str, Any]:
     """This tenant's settings of the plugin, defaults filled in."""
-    state = ctx.plugin_states().get(NAME)
-    return state.settings if state is not None else PLUGIN.default_settings()
+    return ctx.settings(NAME)
 
 
 def limits_for(ctx: TenantContext) -> Limits:
     return replace(DEFAULT_LIMITS, max_document_bytes=settings(ctx)["max_document_bytes"])
 
 
-_registries: weakref.WeakKeyDictionary[Any, dict[tuple[int, frozenset[str]], StepTypeRegistry]] = (
-    weakref.WeakKeyDictionary()
-)
 _registries_lock = threading.Lock()
+EXTENSION = "guidepath.guided_paths.step_types"
 
 
 def registry_for(kernel: Kernel, disabled: Iterable[str] = ()) -> StepTypeRegistry:
     """The step types of ``kernel``'s plugins, leaving out ``disabled`` ones.
 
-    Cached per kernel, per plugin generation (registering a plugin for one test
-    rebuilds it) and per disabled set. A plugin whose hook raises is logged by the
-    plugin manager and left out; two plugins registering one name is a
-    :class:`PluginError` naming both.
+    Cached in ``kernel.extensions``, per plugin generation (registering a plugin
+    for one test rebuilds it) and per disabled set. A plugin whose hook raises is
+    logged by the plugin manager and left out; two plugins registering one name
+    is a :class:`PluginError` naming both.
     """
     key = (kernel.plugins.generation, frozenset(disabled))
     with _registries_lock:
-        cached = _registries.get(kernel, {}).get(key)
+        cached = kernel.extensions.get(EXTENSION, {}).get(key)
     if cached is not None:
         return cached
     registry = StepTypeRegistry.with_builtins()
-    for plugin_name, step_types in kernel.plugins.for_tenant(key[1]).call("register_step_types"):
+    for plugin_name, step_types in PathHooks(kernel.plugins.for_tenant(key[1])).step_types():
         if not isinstance(step_types, (list, tuple)):
             raise PluginError(plugin_name, "register_step_types must return a list of StepType")
         for step_type in step_types:
@@ -119,9 +113,9 @@ def registry_for(kernel: Kernel, disabled: Iterable[str] = ()) -> StepTypeRegist
             except (DuplicateStepTypeError, TypeError) as exc:
                 raise PluginError(plugin_name, str(exc)) from None
     with _registries_lock:
-        per_kernel = {k: v for k, v in _registries.get(kernel, {}).items() if k[0] == key[0]}
-        per_kernel[key] = registry
-        _registries[kernel] = per_kernel
+        current = {k: v for k, v in kernel.extensions.get(EXTENSION, {}).items() if k[0] == key[0]}
+        current[key] = registry
+        kernel.extensions[EXTENSION] = current
     return registry
 
 
@@ -139,7 +133,7 @@ def tenant_apps(ctx: TenantContext) -> dict[str, dict[str, Any]]:
     own connection, which on SQLite would wait for the transaction's write lock.
     Nothing listed (no such plugin enabled) means no app may be used."""
     apps: dict[str, dict[str, Any]] = {}
-    for plugin_name, listed in ctx.hooks.call("list_guided_path_apps", tenant=ctx.tenant, ctx=ctx):
+    for plugin_name, listed in PathHooks(ctx.hooks).guided_path_apps(ctx.tenant, ctx):
         if not isinstance(listed, (list, tuple)):
             log.error("list_guided_path_apps must return a list", extra={"plugin": plugin_name})
             continue
@@ -223,6 +217,13 @@ EVENT_TYPES = [
 
 
 # -- hooks ------------------------------------------------------------------------
+
+
+@hookimpl
+def register_hookspecs(pluginmanager: PluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @hookimpl

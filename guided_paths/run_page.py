@@ -27,8 +27,7 @@ from typing import Any
 
 from flask import Blueprint, abort, make_response, render_template, send_from_directory
 
-from guidepath.core.web.auth import current_principal, require
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import current_principal, require, tenant_ctx
 
 from . import run_store
 from .plugin import tenant_apps

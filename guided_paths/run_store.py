@@ -26,13 +26,23 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from sqlalchemy import Connection, func, select
 
-from guidepath.core.domain import support_sessions
-from guidepath.core.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from guidepath.core.domain.ids import new_id
-from guidepath.core.domain.records import DEFAULT_PAGE, Page, iso, keyset_page, utcnow
-from guidepath.core.domain.session_states import CREATED, ENDED, WAITING
-from guidepath.core.domain.tables import customers
-from guidepath.core.domain.validation import validate
+from guidepath.core.plugin_api import (
+    DEFAULT_PAGE,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Page,
+    iso,
+    keyset_page,
+    new_id,
+    domain_tables,
+    session_states,
+    support_sessions,
+    utcnow,
+)
+from guidepath.core.plugin_api import validate
 
 from . import store
 from .plugin import settings, tenant_registry
@@ -44,7 +54,7 @@ from .tables import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.plugin_api import TenantContext
 
     from .sansio.step_types import StepTypeRegistry
 
@@ -252,7 +262,7 @@ def start(conn: Connection, env: RunEnv, data: Any) -> dict[str, Any]:
 
     session_id, customer_id = data.get("session_id"), data.get("customer_id")
     if customer_id is not None and conn.execute(
-        select(customers.c.id).where(customers.c.id == customer_id)
+        select(domain_tables.customers.c.id).where(domain_tables.customers.c.id == customer_id)
     ).first() is None:
         raise Invalid(f"customer {customer_id!r} does not exist", field="customer_id")
     if session_id is not None:
@@ -477,11 +487,11 @@ def _hand_over(conn: Connection, env: RunEnv, row: Any, session_id: str | None, 
         session = _session(conn, target)
         if session["customer_id"] not in (None, row.customer_id) and row.customer_id is not None:
             raise Invalid("the session belongs to another customer", field="session_id")
-    if session["state"] == ENDED:
+    if session["state"] == session_states.ENDED:
         raise Conflict(f"session {session['id']!r} has ended; hand over to a new session", field="session_id",
                        code="session_ended")
-    if session["state"] == CREATED:
-        support_sessions.change_state(conn, session["id"], {"state": WAITING}, env.emit)
+    if session["state"] == session_states.CREATED:
+        support_sessions.change_state(conn, session["id"], {"state": session_states.WAITING}, env.emit)
     conn.execute(guided_path_runs.update().where(guided_path_runs.c.id == row.id).values(
         session_id=session["id"], handed_over_at=now, updated_at=now,
     ))

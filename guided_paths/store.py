@@ -35,11 +35,15 @@ from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Optional, 
 
 from sqlalchemy import Connection, select
 
-from guidepath.core.domain import audit
-from guidepath.core.domain.errors import Conflict, Invalid, NotFound
-from guidepath.core.domain.ids import new_id
-from guidepath.core.domain.records import (
-    DEFAULT_PAGE, Page, decode_cursor, encode_cursor, iso, keyset_page, utcnow,
+from guidepath.core.plugin_api import Conflict, Invalid, NotFound, audit, new_id
+from guidepath.core.plugin_api import (
+    DEFAULT_PAGE,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    keyset_page,
+    utcnow,
 )
 
 from .tables import PATH_STATUSES, guided_path_media, guided_path_versions, guided_paths

@@ -17,8 +17,8 @@ from sqlalchemy import (
     JSON, BigInteger, Column, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Table,
 )
 
-from guidepath.core.db.metadata import tenant_metadata
-from guidepath.core.domain import tables as _core_tables  # noqa: F401 - support_sessions, customers
+from guidepath.core.plugin_api import tenant_metadata
+from guidepath.core.plugin_api import domain_tables as _core_tables  # noqa: F401 - support_sessions, customers
 
 #: Path lifecycle: ``archived`` paths keep their versions and runs but start no new runs.
 PATH_STATUSES = ("active", "archived")

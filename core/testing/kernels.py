@@ -25,6 +25,14 @@ if TYPE_CHECKING:  # pragma: no cover
 ADMIN_PASSWORD = "correct-horse-battery"
 
 
+def disabled_plugins() -> tuple[str, ...]:
+    """``GUIDEPATH_DISABLED_PLUGINS``, honoured by test kernels as by ``guidepath run``:
+    a partner testing a plugin that replaces a built-in runs its suite with the
+    built-in left out (``GUIDEPATH_DISABLED_PLUGINS=diagnostics pytest``)."""
+    raw = os.environ.get("GUIDEPATH_DISABLED_PLUGINS", "")
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
 @contextlib.contextmanager
 def test_kernel(backend: str, data_dir: Path, *, containers: int = 2) -> Iterator[Kernel]:
     """A kernel on ``backend`` ("embedded" or "server"), torn down afterwards.
@@ -34,7 +42,7 @@ def test_kernel(backend: str, data_dir: Path, *, containers: int = 2) -> Iterato
     dropped or stopped at the end, tenants' roles included.
     """
     if backend == "embedded":
-        kernel = Kernel(Config(data_dir=data_dir))
+        kernel = Kernel(Config(data_dir=data_dir, disabled_plugins=disabled_plugins()))
         try:
             kernel.upgrade_global()
             yield kernel
@@ -59,6 +67,7 @@ def test_kernel(backend: str, data_dir: Path, *, containers: int = 2) -> Iterato
             kafka_bootstrap=broker.bootstrap,
             kafka_session_timeout_ms=2_000,  # joins in ~1 s on Tansu; tests create many tenants
             master_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+            disabled_plugins=disabled_plugins(),
         ))
         kernel.upgrade_global()
         for url in container_urls:

@@ -3,8 +3,9 @@
 Paths and methods come from the live URL map, so the document cannot list a
 route that does not exist; summaries and request schemas come from ``OPERATIONS``
 (keyed by endpoint), and a test fails when a route has no entry there — so a new
-route cannot ship undocumented. Plugins document their routes by giving their view
-functions an ``openapi`` attribute (``{"summary": …, "requestBody": …}``).
+route cannot ship undocumented. Plugins document their routes with the
+:func:`documented` decorator (re-exported by ``guidepath.core.plugin_api``), which
+is the one way to do it.
 """
 
 from __future__ import annotations

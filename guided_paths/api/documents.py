@@ -16,19 +16,25 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from guidepath.core.domain.errors import DomainError, Invalid
-from guidepath.core.web.api.params import paging, reject_unknown
-from guidepath.core.web.auth import actor_id, require
-from guidepath.core.web.openapi import documented
-from guidepath.core.web.body import BadJSON, json_body
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import (
+    BadJSON,
+    DomainError,
+    Invalid,
+    actor_id,
+    documented,
+    json_body,
+    paging,
+    reject_unknown,
+    require,
+    tenant_ctx,
+)
 
 from .. import store
 from ..plugin import limits_for, tenant_apps, tenant_registry
 from ..sansio.step_types import document_schema
 
 if TYPE_CHECKING:  # pragma: no cover
-    from guidepath.core.tenancy.context import TenantContext
+    from guidepath.core.plugin_api import TenantContext
 
     from ..sansio.step_types import StepTypeRegistry
     from ..sansio.validation import Limits

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from guidepath.core.web.api.params import paging, reject_unknown
-from guidepath.core.web.auth import actor_id, require
-from guidepath.core.web.openapi import documented
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import actor_id, documented, paging, reject_unknown, require, tenant_ctx
 
 from .. import media
 from ..plugin import settings

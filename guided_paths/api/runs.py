@@ -15,16 +15,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from guidepath.core.domain.errors import Invalid
-from guidepath.core.domain.validation import validate
-from guidepath.core.plugins import PluginError
-from guidepath.core.web.api.params import paging, reject_unknown
-from guidepath.core.web.auth import actor_id, require
-from guidepath.core.web.body import json_body
-from guidepath.core.web.openapi import documented
-from guidepath.core.web.tenant import tenant_ctx
+from guidepath.core.plugin_api import (
+    Invalid,
+    actor_id,
+    documented,
+    json_body,
+    paging,
+    reject_unknown,
+    require,
+    tenant_ctx,
+    validate,
+)
 
 from .. import run_store
+from ..hooks import PathHooks
 from ..plugin import tenant_apps
 
 log = logging.getLogger("guidepath.guided_paths")
@@ -58,11 +62,9 @@ def _performed(run: dict[str, Any]) -> dict[str, Any]:
         view = run.get("view") or {}
         if run.get("status") != "waiting_action" or view.get("type") != "action":
             break
-        try:
-            answer = ctx.hooks.first_answer("perform_action", tenant=ctx.tenant, action=view.get("action"),
-                                            action_input=view.get("input"), run=run, ctx=ctx)
-        except PluginError:
-            break  # logged with the plugin's name; the run waits for a host to report
+        # A plugin that raises is logged with its name and skipped (the next is asked);
+        # nobody answering leaves the run waiting for a host to report.
+        answer = PathHooks(ctx.hooks).perform_action(ctx.tenant, view.get("action"), view.get("input"), run, ctx)
         if answer is None:
             break
         plugin_name, result = answer

@@ -32,7 +32,7 @@ def test_demo_documents_are_valid_and_use_every_feature(guidepath_kernel):
 
 def test_seed_demo_hook_publishes_them_once(tenant):
     ctx = tenant.context()
-    ctx.hooks.call("seed_demo", strict=True, tenant=ctx.tenant, ctx=ctx)
+    ctx.hooks.seed_demo(ctx.tenant, ctx)
     paths = tenant.admin.get(PATHS).json()["items"]
     assert sorted(p["key"] for p in paths) == KEYS
     assert all(p["latest_version"] == 1 for p in paths)

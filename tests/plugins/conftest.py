@@ -15,10 +15,6 @@ is. Two choices keep that from leaking into the rest of the run:
 
 from __future__ import annotations
 
-import importlib
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -29,40 +25,22 @@ from guidepath.core.testing.live_server import LiveServer
 from guidepath.core.testing.kernels import tenant_maker, test_kernel
 from guidepath.core.testing.pytest_plugin import TestTenant
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "guidepath-hello"
+from example_packages import EXAMPLES, copy_example, installed_wheel
+
+EXAMPLE_DIR = EXAMPLES / "guidepath-hello"
 EXAMPLE_PACKAGE = "guidepath_hello"
 
 
 @pytest.fixture(scope="module")
 def example_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the example package: building it writes ``build/`` and
-    ``*.egg-info`` next to the sources, which must not land in the repository."""
-    copy = tmp_path_factory.mktemp("example-src") / EXAMPLE_DIR.name
-    shutil.copytree(EXAMPLE_DIR, copy, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__", ".pytest_cache"))
-    return copy
+    return copy_example(EXAMPLE_DIR.name, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def hello_installed(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """``pip install`` the example package; yields the folder it went into."""
-    target = tmp_path_factory.mktemp("example-site")
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--disable-pip-version-check",
-         "--target", str(target), str(example_source)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, f"pip install of the example plugin failed:\n{result.stdout}\n{result.stderr}"
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()  # importlib.metadata must rescan sys.path for the entry point
-    try:
+    """The example package, built as a wheel and installed; yields where it went."""
+    with installed_wheel(example_source, EXAMPLE_PACKAGE, tmp_path_factory) as target:
         yield target
-    finally:
-        # The equivalent of `pip uninstall`: nothing of it stays importable.
-        sys.path.remove(str(target))
-        for name in [m for m in sys.modules if m == EXAMPLE_PACKAGE or m.startswith(EXAMPLE_PACKAGE + ".")]:
-            del sys.modules[name]
-        importlib.invalidate_caches()
 
 
 @pytest.fixture(scope="module")
