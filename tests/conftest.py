@@ -1,13 +1,40 @@
 """Shared fixtures. The guidepath pytest plugin (core/testing/pytest_plugin.py)
 provides the kernel, app, live server and tenant fixtures; here we run every test
-that uses them on both backends."""
+that uses them on both backends.
+
+A missing service or tool is a skip on a developer's machine but a failure in CI, so
+a broken install can never pass by skipping: :func:`skip_unless_required` (and the
+``unavailable`` fixture, for conftests and fixtures elsewhere) fails when the
+variable that covers it is ``1`` — ``GUIDEPATH_REQUIRE_SERVICES`` for PostgreSQL and
+the Kafka-protocol broker, ``GUIDEPATH_REQUIRE_BROWSER`` for Chromium; ``.ci/run``
+sets both. Declared dependencies are imported plainly, never ``importorskip``-ed.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable, NoReturn
 
 import pytest
+
+REQUIRE_SERVICES = "GUIDEPATH_REQUIRE_SERVICES"
+REQUIRE_BROWSER = "GUIDEPATH_REQUIRE_BROWSER"
+
+
+def skip_unless_required(missing: str, variable: str = REQUIRE_SERVICES) -> NoReturn:
+    """Skip the test because ``missing`` (what is absent and how to get it), or fail
+    when ``variable=1`` says this run must have it."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{missing}, and {variable}=1 makes that a failure", pytrace=False)
+    pytest.skip(f"{missing}: set {variable}=1 to make this a failure")
+
+
+@pytest.fixture(scope="session")
+def unavailable() -> Callable[..., NoReturn]:
+    """:func:`skip_unless_required` for fixtures in other conftests and test modules
+    (a conftest is not importable by name from another folder)."""
+    return skip_unless_required
 
 SERVER_MARKS = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.kafka]
 
@@ -40,9 +67,7 @@ def browser():
     """
     missing = _browser_missing()
     if missing:
-        if os.environ.get("GUIDEPATH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{missing} and GUIDEPATH_REQUIRE_BROWSER=1")
-        pytest.skip(f"{missing}: set GUIDEPATH_REQUIRE_BROWSER=1 to make this a failure")
+        skip_unless_required(missing, REQUIRE_BROWSER)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

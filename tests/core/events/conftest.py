@@ -5,6 +5,9 @@
 * ``bus``: the same contract tests on the in-process bus and on Kafka.
 * ``outbox_db``: a fresh tenant outbox on SQLite (a file) and on PostgreSQL (a
   tenant schema, found through ``search_path``, in a throwaway database).
+
+A missing broker binary or PostgreSQL server skips the Kafka/PostgreSQL parameters,
+or fails them when ``GUIDEPATH_REQUIRE_SERVICES=1`` (``unavailable`` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NoReturn
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
@@ -52,16 +55,16 @@ def new_tenant_id() -> Callable[[], str]:
 # -- Kafka ---------------------------------------------------------------------
 
 
-def _require_tansu() -> None:
+def _require_tansu(unavailable: Callable[[str], NoReturn]) -> None:
     try:
         find_tansu()
     except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+        unavailable(f"no Tansu broker binary ({exc})")
 
 
 @pytest.fixture(scope="session")
-def tansu() -> Iterator[TansuBroker]:
-    _require_tansu()
+def tansu(unavailable: Callable[[str], NoReturn]) -> Iterator[TansuBroker]:
+    _require_tansu(unavailable)
     broker = TansuBroker()
     broker.start()
     try:
@@ -71,9 +74,9 @@ def tansu() -> Iterator[TansuBroker]:
 
 
 @pytest.fixture
-def outage_broker() -> Iterator[TansuBroker]:
+def outage_broker(unavailable: Callable[[str], NoReturn]) -> Iterator[TansuBroker]:
     """A broker for one test, which may ``stop()`` and ``start()`` it (same port)."""
-    _require_tansu()
+    _require_tansu(unavailable)
     broker = TansuBroker()
     broker.start()
     try:
@@ -129,15 +132,15 @@ def _sqlite_engine(path: Path) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
+def pg_database(unavailable: Callable[[str], NoReturn]) -> Iterator[str]:
     """A throwaway PostgreSQL database (dropped at the end); its URL."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - no server here: skip these parameters
+    except Exception as exc:  # noqa: BLE001 - no server here: skip these parameters (fail in CI)
         admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
+        unavailable(f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc})")
     name = f"gp_evt_test_{secrets.token_hex(6)}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

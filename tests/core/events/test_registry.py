@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from guidepath.core.domain import session_states
 from guidepath.core.events import (
     KERNEL_EVENT_TYPES,
     EventType,
@@ -181,5 +182,4 @@ def test_to_dict_is_what_the_api_serves(registry):
 
 
 def test_session_states_follow_the_domain_state_machine():
-    states = pytest.importorskip("guidepath.core.domain.session_states")
-    assert SESSION_STATES == list(states.STATES)
+    assert SESSION_STATES == list(session_states.STATES)
