@@ -1,16 +1,18 @@
-"""How commands print: aligned tables for people, JSON for scripts."""
+"""How commands print: aligned tables for people, JSON for scripts (always RFC 8259
+JSON, as the API writes it: ``domain.strict_json.dumps``)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Sequence
 
 import click
 
+from ..domain import strict_json
+
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=_json_default))
+    click.echo(strict_json.dumps(data, indent=2, sort_keys=True, default=_json_default))
 
 
 def _json_default(value: Any) -> Any:
@@ -44,7 +46,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, str) and _looks_like_timestamp(value):
         return value[:16].replace("T", " ")
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
+        return strict_json.dumps(value, sort_keys=True)
     return str(value)
 
 

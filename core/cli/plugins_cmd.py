@@ -2,16 +2,18 @@
 
 Settings are validated against the plugin's JSON Schema by the same code the
 admin API uses (``domain.plugin_settings.save``), so the CLI cannot store what
-the web console would refuse.
+the web console would refuse. JSON given on the command line is parsed by the
+same strict parser as request bodies (``domain.strict_json``: no NaN, integers
+within 64 bits, at most 64 levels deep).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
+from ..domain import strict_json
 from .context import CliState, pass_state
 from .output import echo_json, echo_table
 
@@ -29,9 +31,10 @@ def _require_plugin(manager: Any, name: str) -> Any:
 
 
 def parse_value(raw: str) -> Any:
-    """``--set`` values: JSON when they parse (``3``, ``true``, ``["a"]``), else text."""
+    """``--set`` values: JSON when they parse (``3``, ``true``, ``["a"]``), else text
+    (``NaN`` and out-of-range numbers are not JSON here, so they stay text)."""
     try:
-        return json.loads(raw)
+        return strict_json.loads(raw)
     except ValueError:
         return raw
 
@@ -168,9 +171,9 @@ def configure(state: CliState, name: str, slug: str, assignments: tuple[str, ...
     settings: dict[str, Any] | None = None
     if settings_json is not None:
         try:
-            settings = json.loads(settings_json)
-        except ValueError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from None
+            settings = strict_json.loads(settings_json)
+        except strict_json.BadJSON as exc:
+            raise click.BadParameter(f"not JSON: {exc.message}", param_hint="--json") from None
         if not isinstance(settings, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--json")
     saved = save_state(state, slug, name, settings=settings, changes=changes)

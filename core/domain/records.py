@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, Table, select
 
 from .errors import Invalid, NotFound
 from .ids import new_id
+from .integers import parse_int
 from .validation import validate
 
 
@@ -58,15 +59,14 @@ def decode_cursor(cursor: str, pattern: re.Pattern[str] = _ID) -> str:
 
 
 def page_limit(raw: Any) -> int:
+    """``?limit=``: :data:`DEFAULT_PAGE` when absent, else ASCII digits in 1..MAX_PAGE."""
     if raw is None or raw == "":
         return DEFAULT_PAGE
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise Invalid("limit must be an integer", field="limit") from None
-    if not 1 <= value <= MAX_PAGE:
-        raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    return value
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise Invalid("limit must be an integer", field="limit")
+    return parse_int(raw, field="limit", minimum=1, maximum=MAX_PAGE)
 
 
 @dataclass

@@ -4,7 +4,9 @@
     app = create_app()            # configuration from the environment
 
 Every request is resolved to its tenant from the host name before any view runs;
-plugin routes answer 404 for tenants that have the plugin disabled.
+plugin routes answer 404 for tenants that have the plugin disabled. JSON in and out
+is strict (``json_provider``), ``<int:…>`` path segments are bounded to signed 64
+bits (``converters``), for plugins' routes too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ..config import Config, load_config
 from ..kernel import Kernel
 from . import errors
 from .api import api_keys, audit, auth, events, health, plugins, records, relay_tickets, sessions, users
+from .converters import Int64Converter
+from .json_provider import StrictJSONProvider, StrictJSONRequest
 from .tenant import resolve_request_tenant, UnknownTenant
 from .ws import authenticate_handshake, sock
 
@@ -51,7 +55,10 @@ def create_app(
         or hashlib.sha256(kernel.master_key.derive("flask-secret", "t0000000000000000")).hexdigest(),
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False
+    app.json = StrictJSONProvider(app)
+    app.request_class = StrictJSONRequest
+    # Before any blueprint adds a rule: rules bind their converter when added.
+    app.url_map.converters["int"] = Int64Converter
     app.extensions["guidepath"] = kernel
 
     errors.install(app)
@@ -59,6 +66,7 @@ def create_app(
     app.before_request(_guard_plugin_routes)
     app.before_request(authenticate_handshake)
     app.after_request(_security_headers)
+    app.after_request(_no_content_has_no_type)
 
     for bp in CORE_BLUEPRINTS:
         app.register_blueprint(bp)
@@ -94,6 +102,13 @@ def _guard_plugin_routes() -> None:
     ctx = g.get("tenant_ctx")
     if ctx is None or not ctx.plugin_enabled(owner):
         raise UnknownTenant("not found")
+
+
+def _no_content_has_no_type(response):
+    """A 204 has no body, so no media type (Flask gives ``return "", 204`` text/html)."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
 
 
 def _security_headers(response):

@@ -2,12 +2,13 @@
 
 Events reach the socket through the kernel's fan-out (Redis pub/sub across app
 nodes, in-process when embedded), subscribed for this tenant only. A slow socket
-drops the oldest messages beyond a bound instead of growing without limit.
+drops the oldest messages beyond a bound instead of growing without limit. Client
+messages are parsed with the same strict JSON parser as request bodies, so a message
+too deep or with NaN gets an error reply and the socket stays usable.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from flask_sock import ConnectionClosed, Sock
 
+from ..domain import strict_json
 from ..domain.errors import Forbidden
 from .auth import current_principal
 from .tenant import tenant_ctx
@@ -66,12 +68,12 @@ def agent_socket(ws) -> None:
 
     subscription = kernel.fanout.subscribe(ctx.id, deliver)
     try:
-        ws.send(json.dumps({"type": "hello", "tenant": ctx.tenant.slug,
-                            "principal": {"id": principal["id"], "role": principal["role"]}}))
+        ws.send(strict_json.dumps({"type": "hello", "tenant": ctx.tenant.slug,
+                                   "principal": {"id": principal["id"], "role": principal["role"]}}))
         while True:
             try:
                 while True:
-                    ws.send(json.dumps(inbox.get_nowait()))
+                    ws.send(strict_json.dumps(inbox.get_nowait()))
             except queue.Empty:
                 pass
             incoming = ws.receive(timeout=0.05)
@@ -86,19 +88,18 @@ def agent_socket(ws) -> None:
 
 def _handle_client_message(ws, raw: str | bytes) -> None:
     try:
-        message = json.loads(raw)
-    except (ValueError, TypeError):
-        ws.send(json.dumps({"type": "error", "error": {"code": "malformed_json",
-                                                        "message": "messages must be JSON objects"}}))
+        message = strict_json.loads(raw)
+    except strict_json.BadJSON as exc:
+        _send_error(ws, exc.code, exc.message)
         return
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        ws.send(json.dumps({"type": "error", "error": {"code": "invalid",
-                                                        "message": "a message needs a string 'type'",
-                                                        "field": "type"}}))
+        _send_error(ws, "invalid", "a message needs a string 'type'", "type")
         return
     if message["type"] == "ping":
-        ws.send(json.dumps({"type": "pong", "id": message.get("id")}))
+        ws.send(strict_json.dumps({"type": "pong", "id": message.get("id")}))
     else:
-        ws.send(json.dumps({"type": "error", "error": {"code": "unknown_type",
-                                                        "message": f"unknown message type {message['type']!r}",
-                                                        "field": "type"}}))
+        _send_error(ws, "unknown_type", f"unknown message type {message['type']!r}", "type")
+
+
+def _send_error(ws, code: str, message: str, field: str | None = None) -> None:
+    ws.send(strict_json.dumps({"type": "error", "error": {"code": code, "message": message, "field": field}}))

@@ -1,4 +1,8 @@
-"""Query-string parameters shared by list endpoints."""
+"""Query-string parameters shared by list endpoints.
+
+Integers go through :func:`int_param` (ASCII digits, bounded; 422 naming the field),
+never ``int(request.args[...])``: see :mod:`guidepath.core.domain.integers`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,21 @@ from datetime import datetime, timezone
 from flask import request
 
 from ...domain.errors import Invalid
+from ...domain.integers import INT64_MAX, parse_int
 from ...domain.records import page_limit
 
 
 def paging() -> dict:
     return {"limit": page_limit(request.args.get("limit")), "cursor": request.args.get("cursor") or None}
+
+
+def int_param(name: str, *, minimum: int = 0, maximum: int = INT64_MAX,
+              default: int | None = None) -> int | None:
+    """``?name=`` as an integer in ``minimum..maximum``; ``default`` when absent or empty."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    return parse_int(raw, field=name, minimum=minimum, maximum=maximum)
 
 
 def timestamp(name: str) -> datetime | None:

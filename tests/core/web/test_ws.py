@@ -248,6 +248,21 @@ def test_bad_messages_get_errors_with_codes_and_the_socket_stays_usable(tenant):
         assert receive_json(ws) == {"type": "pong", "id": 7}
 
 
+@pytest.mark.parametrize("message, code", [
+    ("[" * 100_000 + "]" * 100_000, "json_too_deep"),            # was a RecursionError: the socket died
+    ('{"type": "ping", "id": NaN}', "malformed_json"),            # was echoed back as bare NaN
+    ('{"type": "ping", "id": ' + "9" * 5000 + "}", "json_number_out_of_range"),
+])
+def test_messages_beyond_the_json_limits_get_errors_and_the_socket_stays_usable(tenant, message, code):
+    with agent_socket(tenant) as ws:
+        assert receive_json(ws)["type"] == "hello"
+        ws.send(message)
+        error = json.loads(ws.receive(timeout=REPLY_TIMEOUT), parse_constant=pytest.fail)
+        assert error["type"] == "error" and error["error"]["code"] == code and error["error"]["message"]
+        ws.send(json.dumps({"type": "ping", "id": 8}))
+        assert receive_json(ws) == {"type": "pong", "id": 8}
+
+
 # -- events ------------------------------------------------------------------------
 
 
