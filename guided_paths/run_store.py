@@ -47,6 +47,7 @@ from guidepath.core.plugin_api import validate
 from . import store
 from .plugin import settings, tenant_registry
 from .sansio import runner
+from .sansio.answers import schema_error
 from .sansio.rendering import negotiate_locale, render_view, step_type_of
 from .sansio.runner import AnswerError, RunnerError, RunState
 from .tables import (
@@ -330,7 +331,7 @@ def complete_app(conn: Connection, env: RunEnv, run_id: str, step_id: str, data:
             problem = app_problem(step.get("app_id"), app)
             if problem is not None:
                 raise Conflict(problem, field="step_id", code="app_not_allowed")
-            error = runner.schema_error(app.get("output_schema", True), data["output"])
+            error = schema_error(app.get("output_schema", True), data["output"])
             if error is not None:
                 where, message = error
                 raise AnswerError("invalid_output", f"the output does not match the output_schema "
@@ -357,7 +358,7 @@ def app_input_problem(app_id: Any, app: Mapping[str, Any], app_input: Any) -> st
     ``{}`` without one) does not match the ``input_schema`` the app declares, or
     ``None``. Checked where the app is shown: an input built from variables is only
     known then (a constant one is already checked at publish)."""
-    error = runner.schema_error(app.get("input_schema", True), {} if app_input is None else app_input)
+    error = schema_error(app.get("input_schema", True), {} if app_input is None else app_input)
     if error is None:
         return None
     where, message = error

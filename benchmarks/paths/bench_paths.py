@@ -46,8 +46,9 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator
 
 from guidepath.guided_paths.sansio import runner
-from guidepath.guided_paths.sansio.step_types import StepTypeRegistry, document_schema
-from guidepath.guided_paths.sansio.validation import _schema_validators, validate_document
+from guidepath.guided_paths.sansio.document_schema import document_schema, schema_validators
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry
+from guidepath.guided_paths.sansio.validation import validate_document
 
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
 STEPS = 5_000
@@ -144,7 +145,7 @@ def bench_validation(registry: StepTypeRegistry) -> tuple[float, float, float]:
     ours = median_ms(lambda: validate_document(doc, registry), 5 if QUICK else 15)
     plain = Draft202012Validator(document_schema())
     baseline = median_ms(lambda: plain.is_valid(doc), 1 if QUICK else 3)
-    fast = _schema_validators().document
+    fast = schema_validators().document
     schema_rs = median_ms(lambda: fast.is_valid(doc), 5 if QUICK else 15) if fast is not None else float("nan")
     print(f"path: {STEPS} steps, {size / 1e6:.2f} MB of JSON")
     print(f"validate_document (all checks):          {ours:8.1f} ms   target < {VALIDATE_TARGET_MS:.0f} ms")

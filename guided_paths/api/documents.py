@@ -31,7 +31,7 @@ from guidepath.core.plugin_api import (
 
 from .. import store
 from ..plugin import limits_for, tenant_apps, tenant_registry
-from ..sansio.step_types import document_schema
+from ..sansio.document_schema import document_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.plugin_api import TenantContext

@@ -26,11 +26,14 @@ Example::
 
 from __future__ import annotations
 
+from .document_schema import document_schema
 from .expressions import ExpressionError, evaluate, evaluate_template
+from .issues import Issue
+from .limits import DEFAULT_LIMITS, Limits
 from .rendering import negotiate_locale, render_view
-from .runner import AnswerError, RunDocumentError, RunnerError, RunState
-from .step_types import DuplicateStepTypeError, StepType, StepTypeRegistry, document_schema
-from .validation import DEFAULT_LIMITS, Issue, Limits, validate_document
+from .run_state import AnswerError, RunDocumentError, RunnerError, RunState
+from .step_types import DuplicateStepTypeError, StepType, StepTypeRegistry
+from .validation import validate_document
 
 __all__ = [
     "DEFAULT_LIMITS",

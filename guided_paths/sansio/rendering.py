@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from . import runner
-from .runner import RunState
+from .run_state import RunState
 
 #: Question fields passed through to the view as they are (validation rules the
 #: client can enforce before sending).

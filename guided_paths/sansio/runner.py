@@ -25,6 +25,9 @@ Automatic steps are bounded (:data:`MAX_AUTO_STEPS`): a document that loops
 without waiting (validation refuses those) fails with a clear error instead
 of spinning.
 
+The run's value and the errors are in :mod:`.run_state`, the checks of what a
+customer, a plugin or an app sends in :mod:`.answers`; this module moves the run.
+
 Subpaths run inside the same run: the parent's variables and answers are
 saved on a :class:`Frame`, the child starts with its own defaults plus the
 step's ``input``, and when the child ends its ``{"outcome", "variables"}``
@@ -45,18 +48,24 @@ Example::
 from __future__ import annotations
 
 import copy
-import functools
-import json
-import math
-import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import expressions
+from .answers import check_plugin_answer, check_question_answer, schema_error
+from .json_values import is_plain_json, json_type_name, value_matches_type
+from .limits import DEFAULT_LIMITS
+from .run_state import (
+    AnswerError,
+    Checkpoint,
+    Frame,
+    HistoryEntry,
+    HistoryEvent,
+    RunDocumentError,
+    RunnerError,
+    RunState,
+    RunStatus,
+)
 from .step_types import BUILTIN_STEP_TYPE_NAMES
-from .validation import DEFAULT_LIMITS, _is_plain_json, json_type_name, value_matches_type
 
 if TYPE_CHECKING:
     from .step_types import StepTypeRegistry
@@ -82,195 +91,12 @@ __all__ = [
     "waiting_step",
 ]
 
-RunStatus = Literal["waiting_answer", "waiting_action", "waiting_app", "in_subpath", "completed", "abandoned"]
-HistoryEvent = Literal["entered", "answered", "completed", "back"]
 PathLoader = Callable[[str], "tuple[dict, int]"]
 
 #: Automatic steps (decisions, ends, subpath entries) one transition may take.
 MAX_AUTO_STEPS = 1_000
 #: How deeply subpaths may nest at run time.
 MAX_SUBPATH_DEPTH = 8
-#: Longest text answer accepted when the question sets no ``max_length``.
-MAX_TEXT_ANSWER = DEFAULT_LIMITS.max_answer_length
-
-_FINISHED = ("completed", "abandoned")
-_STATE_FORMAT = 1
-
-
-# --------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------
-
-
-class RunnerError(Exception):
-    """Base of the runner's errors; ``code``, ``message`` and ``field`` map
-    onto the API's ``{"error": {"code", "message", "field"}}``."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, {self.message!r}, field={self.field!r})"
-
-
-class AnswerError(RunnerError):
-    """The caller sent something this run cannot take (a 4xx): an answer to a
-    step that is not current, of the wrong type, failing the question's
-    rules, or anything at all for a finished run. Nothing changed."""
-
-
-class RunDocumentError(RunnerError):
-    """The document cannot be run from here: a step or subpath is missing,
-    a rule fails at run time, or the run loops without waiting. Publishing
-    validation prevents these; they mean the document or a subpath changed
-    in a way validation could not see."""
-
-
-# --------------------------------------------------------------------------
-# State
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """One thing that happened. ``path_id`` is the path that owns ``step_id``
-    (the run's own path, or a subpath)."""
-
-    step_id: str
-    event: HistoryEvent
-    at: str
-    value: Any = None
-    path_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step_id": self.step_id, "event": self.event, "at": self.at,
-                "value": self.value, "path_id": self.path_id}
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """A subpath being run, and what its parent was doing when it was entered."""
-
-    path_id: str
-    version: int
-    parent_step: str
-    parent_variables: dict[str, Any]
-    parent_answers: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path_id": self.path_id, "version": self.version, "parent_step": self.parent_step,
-                "parent_variables": self.parent_variables, "parent_answers": self.parent_answers}
-
-    @property
-    def document_key(self) -> str:
-        return f"{self.path_id}@{self.version}"
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """Where the run was just before an interactive step was answered, so
-    :func:`back` can return there exactly."""
-
-    step_id: str
-    status: RunStatus
-    variables: dict[str, Any]
-    answers: dict[str, Any]
-    stack: tuple[Frame, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step_id": self.step_id, "status": self.status, "variables": self.variables,
-                "answers": self.answers, "stack": [frame.to_dict() for frame in self.stack]}
-
-
-@dataclass(frozen=True, slots=True)
-class RunState:
-    """Everything about a run, as a JSON-safe immutable value.
-
-    ``path_id``/``version`` are the path the run was started on (pinned).
-    ``current_step`` is the step the run waits on, in the innermost running
-    path (see :attr:`current_path_id`). ``variables`` and ``answers`` are the
-    innermost path's. ``documents`` holds the subpath documents the run
-    entered, keyed ``"path_id@version"``.
-    """
-
-    path_id: str
-    version: int
-    status: RunStatus
-    current_step: str | None
-    variables: dict[str, Any]
-    answers: dict[str, Any]
-    history: tuple[HistoryEntry, ...] = ()
-    outcome: str | None = None
-    stack: tuple[Frame, ...] = ()
-    checkpoints: tuple[Checkpoint, ...] = ()
-    documents: dict[str, dict] = field(default_factory=dict)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in _FINISHED
-
-    @property
-    def current_path_id(self) -> str:
-        """The path ``current_step`` belongs to (a subpath while inside one)."""
-        return self.stack[-1].path_id if self.stack else self.path_id
-
-    @property
-    def current_version(self) -> int:
-        return self.stack[-1].version if self.stack else self.version
-
-    @property
-    def can_go_back(self) -> bool:
-        return bool(self.checkpoints) and not self.finished
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe copy for persistence (no shared references)."""
-        data = {
-            "format": _STATE_FORMAT,
-            "path_id": self.path_id,
-            "version": self.version,
-            "status": self.status,
-            "current_step": self.current_step,
-            "variables": self.variables,
-            "answers": self.answers,
-            "history": [entry.to_dict() for entry in self.history],
-            "outcome": self.outcome,
-            "stack": [frame.to_dict() for frame in self.stack],
-            "checkpoints": [checkpoint.to_dict() for checkpoint in self.checkpoints],
-            "documents": self.documents,
-        }
-        return json.loads(json.dumps(data, allow_nan=False))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunState:
-        """Rebuild a state saved with :meth:`to_dict`; ``ValueError`` if it is not one."""
-        try:
-            if data.get("format", _STATE_FORMAT) != _STATE_FORMAT:
-                raise ValueError(f"unknown run state format {data.get('format')!r}")
-            status = data["status"]
-            if status not in ("waiting_answer", "waiting_action", "waiting_app", "in_subpath", "completed", "abandoned"):
-                raise ValueError(f"unknown run status {status!r}")
-            data = copy.deepcopy(dict(data))
-            return cls(
-                path_id=str(data["path_id"]),
-                version=int(data["version"]),
-                status=status,
-                current_step=data["current_step"],
-                variables=dict(data["variables"]),
-                answers=dict(data["answers"]),
-                history=tuple(HistoryEntry(**entry) for entry in data.get("history", ())),
-                outcome=data.get("outcome"),
-                stack=tuple(Frame(**frame) for frame in data.get("stack", ())),
-                checkpoints=tuple(
-                    Checkpoint(**{**cp, "stack": tuple(Frame(**f) for f in cp.get("stack", ()))})
-                    for cp in data.get("checkpoints", ())
-                ),
-                documents=dict(data.get("documents", {})),
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not a saved run state: {exc!r}") from None
 
 
 # --------------------------------------------------------------------------
@@ -337,10 +163,10 @@ def answer(
             raise AnswerError("wrong_type", 'acknowledge a message with {"ack": true}', "value")
         recorded, store = value, False
     elif kind == "question":
-        recorded = _check_question_answer(step, value, run.declared_type(step.get("store_as")))
+        recorded = check_question_answer(step, value, run.declared_type(step.get("store_as")))
         store = True
     else:
-        recorded = _check_plugin_answer(run.step_type(kind), value)
+        recorded = check_plugin_answer(run.step_type(kind), value)
         store = True
     run.checkpoint(step_id)
     run.record(step_id, "answered", recorded)
@@ -376,7 +202,7 @@ def complete_action(
     step = run.expect(step_id, "waiting_action")
     if type(result) is not dict:
         raise AnswerError("wrong_type", f"an action result must be an object, not {json_type_name(result)}", "result")
-    if not _is_plain_json(result, DEFAULT_LIMITS.max_nesting):
+    if not is_plain_json(result, DEFAULT_LIMITS.max_nesting):
         raise AnswerError("wrong_type", "an action result must be plain JSON", "result")
     run.record(step_id, "completed", {"ok": bool(ok), "result": result})
     target = step.get("store_as")
@@ -402,10 +228,10 @@ def complete_app(
     reaches the variables, and advance."""
     run = _Transition(doc, state, now, load_path, step_types)
     step = run.expect(step_id, "waiting_app")
-    if not _is_plain_json(output, DEFAULT_LIMITS.max_nesting):
+    if not is_plain_json(output, DEFAULT_LIMITS.max_nesting):
         raise AnswerError("invalid_output", "the app's output must be plain JSON", "output")
     schema = step.get("output_schema", True)
-    error = _first_schema_error(schema, output)
+    error = schema_error(schema, output)
     if error is not None:
         where, message = error
         raise AnswerError("invalid_output", f"the app's output does not match its output_schema: {message}",
@@ -815,130 +641,3 @@ class _Transition:
         if type(target) is str:
             self.store(target, {"outcome": outcome, "variables": child_variables}, field="result")
         return _next_of(step, frame.parent_step)
-
-
-# --------------------------------------------------------------------------
-# Answer checks
-# --------------------------------------------------------------------------
-
-
-def _option_values(step: Mapping[str, Any]) -> list[Any]:
-    return [o.get("value") for o in step.get("options") or () if type(o) is dict]
-
-
-def _describe(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if _is_plain_json(value, 8) else repr(value)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _check_question_answer(step: Mapping[str, Any], value: Any, store_type: str | None) -> Any:
-    """The answer as recorded, or :class:`AnswerError` saying what to fix."""
-    kind = step.get("kind")
-    required = step.get("required", True) is not False
-    if value is None:
-        if required:
-            raise AnswerError("required", "this question needs an answer", "value")
-        return None
-    if kind == "single_choice":
-        options = _option_values(step)
-        if type(value) is str:  # the common case: string options, compared directly
-            for option in options:
-                if type(option) is str and option == value:
-                    return option
-        for option in options:
-            if expressions.strict_equals(option, value):
-                return option
-        raise AnswerError("not_an_option",
-                          f"{_describe(value)} is not one of the options ({', '.join(map(_describe, options))})",
-                          "value")
-    if kind == "multiple_choice":
-        if type(value) is not list:
-            raise AnswerError("wrong_type", f"choose a list of options, not {json_type_name(value)}", "value")
-        options = _option_values(step)
-        chosen: list[Any] = []
-        for index, item in enumerate(value):
-            if not any(expressions.strict_equals(option, item) for option in options):
-                raise AnswerError("not_an_option", f"{_describe(item)} is not one of the options", f"value/{index}")
-            if any(expressions.strict_equals(item, seen) for seen in chosen):
-                raise AnswerError("duplicate_choice", f"{_describe(item)} is chosen twice", f"value/{index}")
-            chosen.append(item)
-        least = step.get("min_selected", 1 if required else 0)
-        most = step.get("max_selected")
-        if len(chosen) < least:
-            raise AnswerError("too_few_selected", f"choose at least {least} option(s)", "value")
-        if most is not None and len(chosen) > most:
-            raise AnswerError("too_many_selected", f"choose at most {most} option(s)", "value")
-        return chosen
-    if kind == "text":
-        if type(value) is not str:
-            raise AnswerError("wrong_type", f"the answer must be text, not {json_type_name(value)}", "value")
-        if required and not value.strip():
-            raise AnswerError("required", "this question needs an answer", "value")
-        longest = min(step.get("max_length", MAX_TEXT_ANSWER), MAX_TEXT_ANSWER)
-        shortest = step.get("min_length", 0)
-        if len(value) > longest:
-            raise AnswerError("too_long", f"the answer may be at most {longest} characters", "value")
-        if len(value) < shortest:
-            raise AnswerError("too_short", f"the answer must be at least {shortest} characters", "value")
-        pattern = step.get("pattern")
-        if type(pattern) is str and _compiled(pattern).fullmatch(value) is None:
-            raise AnswerError("pattern_mismatch", "the answer does not have the expected format", "value")
-        return value
-    if kind == "number":
-        if type(value) not in (int, float) or (type(value) is float and not math.isfinite(value)):
-            raise AnswerError("wrong_type", f"the answer must be a number, not {json_type_name(value)}", "value")
-        if store_type == "integer" and not float(value).is_integer():
-            raise AnswerError("not_integer", "the answer must be a whole number", "value")
-        low, high = step.get("min"), step.get("max")
-        if low is not None and value < low:
-            raise AnswerError("too_small", f"the answer must be at least {low}", "value")
-        if high is not None and value > high:
-            raise AnswerError("too_large", f"the answer must be at most {high}", "value")
-        return int(value) if store_type == "integer" else value
-    if kind == "yes_no":
-        if type(value) is not bool:
-            raise AnswerError("wrong_type", f"answer yes or no (true or false), not {json_type_name(value)}", "value")
-        return value
-    raise RunDocumentError("invalid_document", f"unknown question kind {kind!r}")
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _check_plugin_answer(step_type: Any, value: Any) -> Any:
-    if not _is_plain_json(value, DEFAULT_LIMITS.max_nesting):
-        raise AnswerError("wrong_type", "the answer must be plain JSON", "value")
-    if step_type.answer_schema is not None:
-        error = _first_schema_error(step_type.answer_schema, value)
-        if error is not None:
-            where, message = error
-            raise AnswerError("invalid_answer", message, "value" + (f"/{where}" if where else ""))
-    return value
-
-
-def schema_error(schema: Any, instance: Any) -> tuple[str, str] | None:
-    """``(pointer without the leading slash, message)`` of the most relevant reason
-    ``instance`` does not match the JSON Schema ``schema``, or ``None``. Used for
-    outputs checked against more than the step's own schema (a registered app's)."""
-    return _first_schema_error(schema, instance)
-
-
-def _first_schema_error(schema: Any, instance: Any) -> tuple[str, str] | None:
-    """``(pointer without the leading slash, message)`` of the most relevant error."""
-    from jsonschema.exceptions import best_match
-
-    validator = _schema_validator(json.dumps(schema, sort_keys=True))
-    error = best_match(validator.iter_errors(instance))
-    if error is None:
-        return None
-    where = "/".join(str(part) for part in error.absolute_path)
-    message = error.message if len(error.message) <= 200 else error.message[:199] + "…"
-    return where, message
-
-
-@functools.lru_cache(maxsize=256)
-def _schema_validator(schema_json: str) -> Draft202012Validator:
-    # Keyed by the schema's canonical JSON: the same app step validates many runs.
-    return Draft202012Validator(json.loads(schema_json))

@@ -31,28 +31,25 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .document_schema import DOCUMENT_SCHEMA_ID, document_schema
+
 __all__ = [
     "BUILTIN_STEP_TYPE_NAMES",
     "BUILTIN_OWNER",
     "COMMON_STEP_FIELDS",
-    "DOCUMENT_SCHEMA_ID",
     "DuplicateStepTypeError",
     "StepType",
     "StepTypeRegistry",
     "builtin_step_types",
-    "document_schema",
 ]
 
-DOCUMENT_SCHEMA_ID = "https://guidepath.dev/schemas/guided-path.v1.json"
 #: Built-in types, in the order the docs present them.
 BUILTIN_STEP_TYPE_NAMES = ("message", "question", "decision", "action", "app", "subpath", "end")
 #: Owner name the built-in step types are registered under.
@@ -81,18 +78,6 @@ _ANSWER_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "question": {"type": ["string", "number", "boolean", "array", "null"]},
 }
-
-
-@functools.cache
-def _schema_text() -> str:
-    # Package data, read once: the schema is part of the code, not state. It is
-    # published with the plugin (guided_paths/schema/), one package up.
-    return (resources.files("guidepath.guided_paths") / "schema" / "guided-path.v1.json").read_text("utf-8")
-
-
-def document_schema() -> dict[str, Any]:
-    """The published Guided Path document schema (a fresh copy each call)."""
-    return json.loads(_schema_text())
 
 
 class DuplicateStepTypeError(ValueError):

@@ -25,9 +25,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from guidepath.guided_paths.sansio import runner, validation
+from guidepath.guided_paths.sansio import runner
+from guidepath.guided_paths.sansio.document_schema import document_schema, schema_validators
 from guidepath.guided_paths.sansio.runner import AnswerError, RunDocumentError, RunState
-from guidepath.guided_paths.sansio.step_types import StepTypeRegistry, document_schema
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry
 from guidepath.guided_paths.sansio.validation import Issue, validate_document
 
 REGISTRY = StepTypeRegistry.with_builtins()
@@ -334,7 +335,7 @@ _FULL = Draft202012Validator(document_schema())
 @examples(60)
 @given(doc=mutated_documents() | json_values)
 def test_the_accelerator_agrees_with_python_jsonschema(doc):
-    fast = validation._schema_validators().document
+    fast = schema_validators().document
     if fast is None:
         pytest.fail("jsonschema-rs is a declared dependency (pyproject.toml) but is not importable")
     assert fast.is_valid(doc) == _FULL.is_valid(doc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
+from guidepath.guided_paths.sansio.document_schema import document_schema
 from guidepath.guided_paths.sansio.step_types import (
     BUILTIN_OWNER,
     BUILTIN_STEP_TYPE_NAMES,
@@ -12,7 +13,6 @@ from guidepath.guided_paths.sansio.step_types import (
     StepType,
     StepTypeRegistry,
     builtin_step_types,
-    document_schema,
 )
 
 

@@ -9,8 +9,8 @@ import math
 import pytest
 from jsonschema import Draft202012Validator
 
-from guidepath.guided_paths.sansio import validation
-from guidepath.guided_paths.sansio.step_types import StepTypeRegistry, document_schema
+from guidepath.guided_paths.sansio.document_schema import document_schema, schema_validators
+from guidepath.guided_paths.sansio.step_types import StepTypeRegistry
 from guidepath.guided_paths.sansio.validation import DEFAULT_LIMITS, Issue, Limits, validate_document
 
 
@@ -419,7 +419,7 @@ def test_issue_count_is_capped(make_doc, registry):
 
 
 def test_the_accelerator_and_python_jsonschema_agree(charge_doc):
-    validators = validation._schema_validators()
+    validators = schema_validators()
     if validators.document is None:
         pytest.fail("jsonschema-rs is a declared dependency (pyproject.toml) but is not importable")
     full = Draft202012Validator(document_schema())

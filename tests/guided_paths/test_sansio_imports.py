@@ -82,9 +82,8 @@ def _under(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def test_the_checker_sees_relative_and_lazy_imports():
-    names = _imported_names(SANSIO / "validation.py")
-    assert f"{PACKAGE}.expressions" in names  # from . import expressions
-    assert "jsonschema_rs" in names  # imported inside a function
+    assert f"{PACKAGE}.expressions" in _imported_names(SANSIO / "validation_steps.py")  # from . import expressions
+    assert "jsonschema_rs" in _imported_names(SANSIO / "document_schema.py")  # imported inside a function
     assert f"{PACKAGE}.step_types.StepType" in _imported_names(SANSIO / "__init__.py")  # from .step_types import …
 
 
