@@ -49,6 +49,7 @@ from .plugin import settings, tenant_registry
 from .sansio import runner
 from .sansio.answers import schema_error
 from .sansio.rendering import negotiate_locale, render_view, step_type_of
+from .sansio.run_state import FINISHED_STATUSES, RUN_STATUSES
 from .sansio.runner import AnswerError, RunnerError, RunState
 from .tables import (
     RUN_MODES, guided_path_media, guided_path_run_steps, guided_path_runs, guided_path_versions, guided_paths,
@@ -62,8 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Emit = Callable[[Connection, str, dict[str, Any]], None]
 
 SELF_SERVICE, AGENT = RUN_MODES
-RUN_STATUSES = ("waiting_answer", "waiting_action", "waiting_app", "in_subpath", "completed", "abandoned")
-LIVE_STATUSES = RUN_STATUSES[:4]
+LIVE_STATUSES = tuple(status for status in RUN_STATUSES if status not in FINISHED_STATUSES)
 
 _ID = {"type": "string", "minLength": 1, "maxLength": 63}
 _REF = {"type": ["string", "null"], "maxLength": 40}

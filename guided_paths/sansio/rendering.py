@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from . import runner
 from .run_state import RunState
+from .step_types import COMMON_STEP_FIELDS
 
 #: Question fields passed through to the view as they are (validation rules the
 #: client can enforce before sending).
@@ -137,7 +138,7 @@ def render_view(doc: Mapping[str, Any], state: RunState, locale: str | None,
     elif kind == "subpath":
         view["subpath"] = step.get("path_id")
     else:  # a plugin's step type: its config, as written in the document
-        view["config"] = {k: v for k, v in step.items() if k not in ("type", "title", "next", "store_as")}
+        view["config"] = {k: v for k, v in step.items() if k not in COMMON_STEP_FIELDS}
     return view
 
 
