@@ -26,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-from .document_schema import document_schema
 from .expressions import ExpressionError, evaluate, evaluate_template
 from .issues import Issue
 from .limits import DEFAULT_LIMITS, Limits
@@ -47,7 +46,6 @@ __all__ = [
     "RunnerError",
     "StepType",
     "StepTypeRegistry",
-    "document_schema",
     "evaluate",
     "evaluate_template",
     "negotiate_locale",

@@ -129,3 +129,11 @@ def test_importing_the_pure_core_loads_nothing_of_the_io_side():
             and name != "guidepath.guided_paths")
     )
     assert io_side == []
+
+
+def test_no_name_the_package_re_exports_hides_one_of_its_modules():
+    """``sansio.document_schema`` must stay the module, not the function of that name."""
+    from guidepath.guided_paths import sansio
+
+    modules = {p.stem for p in _modules()} - {"__init__"}
+    assert modules & set(sansio.__all__) == set()
