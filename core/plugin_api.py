@@ -48,8 +48,10 @@ from .domain.errors import (
     Invalid,
     Locked,
     NotFound,
+    TooLarge,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
 )
 
 # -- the shared domain: support sessions, customers, devices, audit ---------------
@@ -115,8 +117,10 @@ __all__ = [
     "TenantContext",
     "TenantFiles",
     "TenantHooks",
+    "TooLarge",
     "Unauthorized",
     "Unavailable",
+    "UnsupportedMediaType",
     "actor_id",
     "audit",
     "current_principal",

@@ -35,9 +35,10 @@ from sqlalchemy import select
 
 from guidepath.core.plugin_api import (
     Conflict,
-    DomainError,
     Invalid,
     NotFound,
+    TooLarge,
+    UnsupportedMediaType,
     Page,
     audit,
     decode_cursor,
@@ -66,16 +67,6 @@ _HEAD_BYTES = 12
 _CHUNK = 64 * 1024
 _FILE_ID = re.compile(r"fil_[A-Za-z0-9_-]{43}")
 URL = "/api/v1/guided-paths/media/{file_id}"
-
-
-class TooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 def _describe(row: Any) -> dict[str, Any]:

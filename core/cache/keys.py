@@ -8,10 +8,11 @@ the cache, the ACL provisioner and the real-time fan-out cannot drift apart.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-TENANT_ID_PATTERN = re.compile(r"t[0-9a-f]{16}")
+from ..domain.ids import TENANT_ID
+
+TENANT_ID_PATTERN = TENANT_ID  # the one definition is guidepath.core.domain.ids
 """Tenant ids are ``t`` + 16 lowercase hex digits (see ``docs/architecture.md``)."""
 
 MAX_KEY_LENGTH = 512

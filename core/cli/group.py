@@ -41,12 +41,18 @@ class RootGroup(click.Group):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        from ..config import ConfigError, load_config
         from ..plugins import PluginError, PluginManager
 
+        try:
+            disabled = load_config().disabled_plugins  # as `guidepath run` would skip them
+        except ConfigError:
+            disabled = ()  # the command itself reports the bad configuration
         self._loading_plugins = True
         try:
             manager = PluginManager()
-            manager.load_entrypoints()
+            manager.load_entrypoints(skip=disabled)
+            manager.check_pending()
             manager.all.register_cli_commands(self)
         except PluginError as exc:
             click.echo(f"Warning: plugin commands are unavailable: {exc}", err=True)

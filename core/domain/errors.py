@@ -68,3 +68,15 @@ class Unavailable(DomainError):
 
     status = 503
     code = "unavailable"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    """The body's content type is not one the endpoint takes (the message names them)."""
+
+    status = 415
+    code = "unsupported_media_type"

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from ..domain.ids import TENANT_ID
 from .dedupe import SeenIds
 from .envelope import Event
 from .publisher import OutboxPublisher
@@ -28,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger("guidepath.events")
 
-ALL_TENANTS_PATTERN = r"^gp\.t[0-9a-f]{16}\..*"
+ALL_TENANTS_PATTERN = rf"^gp\.{TENANT_ID.pattern}\..*"
 DISPATCH_GROUP = "guidepath-dispatch"
 
 

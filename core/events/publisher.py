@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Union
 
 from sqlalchemy import Connection, Engine
 
+from ..domain.ids import TENANT_ID
 from . import outbox
 from .bus import Bus, Message
 from .envelope import Event
@@ -36,7 +37,7 @@ ConnectionSource = Union[Engine, Callable[[], AbstractContextManager[Connection]
 # Our own serialiser writes id first and tenant_id second (envelope.Event.to_dict), and
 # an event id cannot contain a quote, so this anchored match reads the envelope's
 # tenant without parsing the whole payload.
-_CANONICAL_HEAD = re.compile(r'\{"id":"evt_[A-Za-z0-9_-]{16,64}","tenant_id":"(t[0-9a-f]{16})"')
+_CANONICAL_HEAD = re.compile(r'\{"id":"evt_[A-Za-z0-9_-]{16,64}","tenant_id":"(' + TENANT_ID.pattern + ')"')
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ import re
 from typing import NamedTuple
 
 from .errors import TopicError
+from ..domain.ids import TENANT_ID
 
 PREFIX = "gp"
 
 #: A tenant id: ``t`` and 16 lowercase hex characters (see docs/architecture.md).
-TENANT_ID_RE = re.compile(r"t[0-9a-f]{16}")
+TENANT_ID_RE = TENANT_ID  # the one definition is guidepath.core.domain.ids
 
 #: A stream: the part of an event type before its first dot (``session``).
 #: At most 63 characters so a topic name stays far below Kafka's 249.

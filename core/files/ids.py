@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from guidepath.core.crypto import new_token
+from guidepath.core.domain.ids import TENANT_ID
 
-TENANT_ID = re.compile(r"t[0-9a-f]{16}")
 FILE_ID = re.compile(r"fil_[A-Za-z0-9_-]{43}")
 FILE_ID_PREFIX = "fil"
 

@@ -14,14 +14,11 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, func, select
 
 from ..cache.ttl_map import TtlMap
+from ..domain.ids import new_tenant_id
 from .tables import containers, tenant_hosts, tenants
 
 ACTIVE, SUSPENDED, PROVISIONING, DELETING = "active", "suspended", "provisioning", "deleting"
 EMBEDDED_CONTAINER_URL = "sqlite"
-
-
-def new_tenant_id() -> str:
-    return "t" + secrets.token_hex(8)
 
 
 def utcnow() -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from guidepath.core.plugin_api import actor_id, documented, paging, reject_unknown, require, tenant_ctx
+from guidepath.core.plugin_api import TooLarge, actor_id, documented, paging, reject_unknown, require, tenant_ctx
 
 from .. import media
 from ..plugin import settings
@@ -37,7 +37,7 @@ def upload_media():
     kind = media.check_content_type(request.content_type)
     declared = request.content_length
     if declared is not None and declared > limit:
-        raise media.TooLarge(f"Guided Path media may be at most {limit} bytes (plugin setting "
+        raise TooLarge(f"Guided Path media may be at most {limit} bytes (plugin setting "
                              "max_media_bytes of guided_paths)", field="body")
     # The app-wide request limit is for JSON bodies; this body streams to the file
     # store and is capped by the tenant's own setting instead.
