@@ -22,6 +22,7 @@ from guidepath.core.domain.errors import Invalid
 from guidepath.core.domain.integers import INT64_MAX, INT64_MIN, parse_int
 from guidepath.core.domain.strict_json import MAX_DEPTH, BadJSON, JSONNumberOutOfRange, JSONTooDeep
 from guidepath.core.web.api.params import int_param
+from guidepath.core.web.converters import at_most
 
 
 def examples(count: int) -> settings:
@@ -183,3 +184,10 @@ def test_int_param_answers_a_value_the_default_or_a_422_for_any_query(raw):
         else:
             assert value == (-1 if raw == "" else int(raw))
             assert 0 <= value <= INT64_MAX or value == -1
+
+
+@examples(300)
+@given(bound=st.integers(0, INT64_MAX) | st.sampled_from([0, 9, 10, 99, 100, 2**31 - 1, INT64_MAX]),
+       number=st.integers(0, 2**64) | st.sampled_from([0, 9, 10, 99, 100, 101, 2**31, INT64_MAX, INT64_MAX + 1]))
+def test_the_int_converters_regex_matches_exactly_zero_to_its_bound(bound, number):
+    assert bool(re.fullmatch(at_most(bound), str(number))) == (number <= bound)

@@ -80,14 +80,21 @@ def test_the_int_converter_is_bounded_to_signed_64_bits_and_ascii():
     app.add_url_rule("/n/<int:n>", "n", lambda n: str(n))
     app.add_url_rule("/s/<int(signed=True):n>", "s", lambda n: str(n))
     app.add_url_rule("/small/<int(max=99):n>", "small", lambda n: str(n))
+    # A sibling rule for other methods: werkzeug checks methods before converters.
+    app.add_url_rule("/v/<int:n>", "get_v", lambda n: str(n), methods=["GET"])
+    app.add_url_rule("/v/<int:n>", "put_v", lambda n: str(n), methods=["PUT", "DELETE"])
     urls = app.url_map.bind("localhost")
     assert urls.match(f"/n/{INT64_MAX}") == ("n", {"n": INT64_MAX})
     assert urls.match(f"/s/{-(2**63)}") == ("s", {"n": -(2**63)})
     assert urls.match("/small/99") == ("small", {"n": 99})
+    assert urls.match(f"/v/{INT64_MAX}", method="PUT") == ("put_v", {"n": INT64_MAX})
     for bad in (f"/n/{INT64_MAX + 1}", f"/s/{-(2**63) - 1}", "/n/٣", "/n/²", "/n/-1", "/n/" + "9" * 5000,
-                "/small/100"):
+                "/small/100", "/n/09223372036854775808"):
         with pytest.raises(NotFound):
             urls.match(bad)
+    for method in ("PUT", "DELETE", "GET"):  # 404, not 405 "use GET"
+        with pytest.raises(NotFound):
+            urls.match(f"/v/{INT64_MAX + 1}", method=method)
 
 
 # -- JSON bodies ---------------------------------------------------------------------------
