@@ -11,15 +11,10 @@ from typing import Any
 from flask import request
 
 from ..domain import strict_json
-from ..domain.errors import DomainError, Invalid
+from ..domain.errors import Invalid, UnsupportedMediaType
 from ..domain.strict_json import BadJSON
 
 __all__ = ["BadJSON", "UnsupportedMediaType", "json_body", "parse_json"]
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 def parse_json(raw: str | bytes) -> Any:
