@@ -60,6 +60,7 @@ from .domain import tables as domain_tables
 from .domain.customers import CUSTOMERS
 from .domain.devices import DEVICES
 from .domain.ids import new_id
+from .domain.integers import parse_int
 from .domain.records import (
     DEFAULT_PAGE,
     Page,
@@ -77,9 +78,9 @@ from .db.metadata import tenant_metadata
 from .files import FileInfo, TenantFiles
 
 # -- web: routes, requests, the OpenAPI document ------------------------------------
-from .web.api.params import paging, reject_unknown, timestamp
+from .web.api.params import int_param, paging, reject_unknown, timestamp
 from .web.auth import actor_id, current_principal, require
-from .web.body import BadJSON, json_body
+from .web.body import BadJSON, json_body, parse_json
 from .web.openapi import documented
 from .web.tenant import tenant_ctx
 
@@ -131,12 +132,15 @@ __all__ = [
     "encode_cursor",
     "hookimpl",
     "hookspec",
+    "int_param",
     "iso",
     "json_body",
     "keyset_page",
     "new_id",
     "page_limit",
     "paging",
+    "parse_int",
+    "parse_json",
     "pass_state",
     "reject_unknown",
     "require",

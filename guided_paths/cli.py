@@ -15,10 +15,11 @@ from pathlib import Path
 
 import click
 
-from guidepath.core.plugin_api import CliState, echo_table, pass_state
+from guidepath.core.plugin_api import BadJSON, CliState, Invalid, echo_table, parse_int, parse_json, pass_state
 
 from . import store
 from .plugin import limits_for, tenant_apps, tenant_registry
+from .tables import MAX_VERSION
 
 CLI_ACTOR = "cli"
 
@@ -43,9 +44,9 @@ def import_path(state: CliState, file: Path, slug: str, publish: bool) -> None:
     """Import FILE (a Guided Path document): a new path, or a new draft of the path
     with the document's id. Nothing is stored if it cannot be published with --publish."""
     try:
-        document = json.loads(file.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{file} is not a JSON document: {exc}") from None
+        document = parse_json(file.read_bytes())
+    except BadJSON as exc:
+        raise click.ClickException(f"{file} is not a JSON document: {exc.message}") from None
     _tenant, ctx = state.tenant_context(slug)
     # Read before the transaction: on SQLite a second connection would wait for its lock.
     registry, limits, apps = tenant_registry(ctx), limits_for(ctx), tenant_apps(ctx)
@@ -77,9 +78,11 @@ def export_path(state: CliState, path_key: str, slug: str, version: str | None, 
     """Export a path (by key or id) as a JSON document that `paths import` reads back."""
     wanted: int | str | None = version
     if version not in (None, "draft"):
-        if not version.isdigit() or int(version) < 1:
-            raise click.BadParameter("a version number or 'draft'", param_hint="--version")
-        wanted = int(version)
+        try:
+            wanted = parse_int(version, field="--version", minimum=1, maximum=MAX_VERSION)
+        except Invalid:
+            raise click.BadParameter(f"a version number from 1 to {MAX_VERSION}, or 'draft'",
+                                     param_hint="--version") from None
     _tenant, ctx = state.tenant_context(slug)
     with ctx.engine.connect() as conn:
         document, filename = store.export_document(conn, path_key, wanted)

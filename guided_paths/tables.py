@@ -40,6 +40,10 @@ guided_paths = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+#: The largest version number: ``version`` is an Integer column (int4 on PostgreSQL),
+#: so routes and parameters refuse anything larger before it reaches the database.
+MAX_VERSION = 2**31 - 1
+
 guided_path_versions = Table(
     "guided_path_versions",
     tenant_metadata,

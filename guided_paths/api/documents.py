@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, jsonify, request
 
 from guidepath.core.plugin_api import (
-    BadJSON,
     DomainError,
     Invalid,
     actor_id,
     documented,
+    int_param,
     json_body,
     paging,
+    parse_json,
     reject_unknown,
     require,
     tenant_ctx,
@@ -32,6 +33,7 @@ from guidepath.core.plugin_api import (
 from .. import store
 from ..plugin import limits_for, tenant_apps, tenant_registry
 from ..sansio.document_schema import document_schema
+from ..tables import MAX_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.plugin_api import TenantContext
@@ -156,11 +158,7 @@ def patch_draft(path_ref: str):
 def _merge_patch_body() -> dict[str, Any]:
     if request.mimetype != "application/merge-patch+json":
         return json_body()
-    raw = request.get_data(cache=True)
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadJSON(f"the body is not valid JSON: {exc}", field="body") from None
+    data = parse_json(request.get_data(cache=True))
     if not isinstance(data, dict):
         raise Invalid(f"a merge patch must be a JSON object, got {type(data).__name__}", field="body")
     return data
@@ -190,7 +188,7 @@ def list_versions(path_ref: str):
         return jsonify(store.list_versions(conn, path_ref, **paging()).as_dict())
 
 
-@bp.get(f"{PATHS}/<path_ref>/versions/<int:version>")
+@bp.get(f"{PATHS}/<path_ref>/versions/<int(min=1, max={MAX_VERSION}):version>")
 @require("agent")
 @documented("Get one published version with its document")
 def get_version(path_ref: str, version: int):
@@ -198,7 +196,7 @@ def get_version(path_ref: str, version: int):
         return jsonify(store.get_version(conn, path_ref, version))
 
 
-@bp.route(f"{PATHS}/<path_ref>/versions/<int:version>", methods=["PUT", "PATCH", "DELETE"])
+@bp.route(f"{PATHS}/<path_ref>/versions/<int(min=1, max={MAX_VERSION}):version>", methods=["PUT", "PATCH", "DELETE"])
 @require("agent")
 @documented("Refused (405): published versions are immutable; edit the draft and publish again")
 def change_version(path_ref: str, version: int):
@@ -256,9 +254,7 @@ def export_path(path_ref: str):
     raw = request.args.get("version") or None
     version: int | str | None = raw
     if raw not in (None, "draft"):
-        if not raw.isdigit() or int(raw) < 1:
-            raise Invalid("version must be a version number or 'draft'", field="version")
-        version = int(raw)
+        version = int_param("version", minimum=1, maximum=MAX_VERSION)
     with tenant_ctx().engine.connect() as conn:
         document, filename = store.export_document(conn, path_ref, version)
     response = Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n",

@@ -277,3 +277,37 @@ def test_disabled_plugin_routes_are_404(tenant, enable_plugin):
     enable_plugin(tenant, "guided_paths", enabled=False)
     assert tenant.admin.get(PATHS).status_code == 404
     assert tenant.admin.post(PATHS, json=document()).status_code == 404
+
+
+# -- numbers and bodies the database cannot take are refused before it (no 500) -------
+
+
+@pytest.mark.parametrize("version", ["9223372036854775808", "2147483648", "²", "٣", "0", "-1"])
+def test_an_export_version_out_of_range_or_not_ascii_is_a_422(tenant, version):
+    path = published(tenant.admin, document())
+    body = error(tenant.admin.get(f"{PATHS}/{path['id']}/export", params={"version": version}), 422)
+    assert body["field"] == "version" and "2147483647" in body["message"]
+
+
+@pytest.mark.parametrize("version", ["9223372036854775808", "2147483648"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+def test_a_version_number_out_of_range_in_the_path_is_a_404(tenant, method, version):
+    path = published(tenant.admin, document())
+    response = tenant.admin.request(method, f"{PATHS}/{path['id']}/versions/{version}", json={})
+    assert error(response, 404)["code"] == "not_found"
+
+
+def test_the_largest_version_number_is_simply_not_found(tenant):
+    path = published(tenant.admin, document())
+    assert error(tenant.admin.get(f"{PATHS}/{path['id']}/versions/2147483647"), 404)["field"] == "version"
+    assert error(tenant.admin.get(f"{PATHS}/{path['id']}/versions/0"), 404)["code"] == "not_found"
+
+
+def test_a_merge_patch_nested_too_deep_is_a_400_and_changes_nothing(tenant):
+    path = created(tenant.admin, document())
+    before = snapshot(tenant)
+    deep = "[" * 100_000 + "]" * 100_000
+    response = tenant.admin.patch(f"{PATHS}/{path['id']}", data=deep,
+                                  headers={"Content-Type": "application/merge-patch+json"})
+    assert error(response, 400)["code"] == "json_too_deep"
+    assert snapshot(tenant) == before
