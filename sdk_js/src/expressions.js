@@ -1,6 +1,6 @@
 /**
  * Guided Path expressions: JsonLogic rules evaluated with json-logic-js, guarded
- * exactly like the server does it (guided_paths/expressions.py).
+ * exactly like the server does it (guided_paths/sansio/expressions.py).
  *
  * Why a guard around json-logic-js: rules are written by tenant admins and run in
  * customers' browsers and on our servers. Before anything is evaluated a rule must
@@ -267,7 +267,7 @@ function literalPaths(op, args) {
  * map/filter/all/none/some/reduce is evaluated per item, where `var` reads the item (or
  * {current, accumulator}), so names there are not data paths. Objects with zero or
  * several keys are literal data and are not walked. Same walk as the server's
- * variables_used (guided_paths/expressions.py).
+ * variables_used (guided_paths/sansio/rule_analysis.py).
  */
 function collect(node, topLevel, out) {
   if (Array.isArray(node)) {

@@ -1,6 +1,6 @@
 // Every case of the cross-language conformance file (outputs of json-logic-js 2.0.5,
 // copied from shared/testdata) runs through our guarded `evaluate`. The Python
-// suite runs the same file against guided_paths/expressions.py.
+// suite runs the same file against guided_paths/sansio/expressions.py.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
