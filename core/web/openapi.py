@@ -120,7 +120,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "__flask_sock.agent_socket": {"summary": "The agent's real-time WebSocket (GET with Upgrade: websocket)"},
 }
 
-_CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_]+)>")
+# ``<name>``, ``<int:name>``, ``<int(min=1, max=9):name>`` → ``{name}``.
+_CONVERTER = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 
 def operation_for(endpoint: str) -> dict[str, Any] | None:
