@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 QUICK  ?=
 
-.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events bench-paths bench-relay clean
+.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events bench-paths bench-relay bench-plugins clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench-tenancy: install services
 
 bench-events: install services
 	QUICK=$(QUICK) $(PY) benchmarks/events/bench_outbox.py
+
+## Hook call overhead against bare pluggy (pure Python, no services).
+bench-plugins: install
+	QUICK=$(QUICK) $(PY) benchmarks/plugins/bench_hooks.py
 
 bench-paths: install
 	QUICK=$(QUICK) $(PY) benchmarks/paths/bench_paths.py

@@ -4,7 +4,7 @@ Call sites never pass hook names as strings: they call a method here (kernel
 hooks) or on a feature's own facade (``guidepath.guided_paths.hooks``), which
 calls :meth:`TenantHooks.call` once, by name, in one place. Each call is pluggy's
 own ``HookCaller`` call on the tenant's subset of plugins, recorded by
-:func:`~.isolation.recording` so the facade knows which plugin answered what and
+:func:`~.isolation.recorded_call` so the facade knows which plugin answered what and
 which failed.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from ..domain.errors import DomainError
-from .isolation import CallRecord, PluginError, recording
+from .isolation import CallRecord, PluginError, recorded_call
 
 if TYPE_CHECKING:  # pragma: no cover
     import click
@@ -57,9 +57,7 @@ class TenantHooks:
         that raises is logged and skipped; exceptions of the ``passthrough`` types
         are a plugin's deliberate refusal and reach the caller as they are.
         """
-        with recording(hook, passthrough) as record:
-            self._caller(hook)(**kwargs)
-        return record
+        return recorded_call(self._caller(hook), CallRecord(hook, passthrough), kwargs)
 
     def call_strict(self, hook: str, /, **kwargs: Any) -> CallRecord:
         """Like :meth:`call`, then raise the first failure (after every plugin ran)."""
@@ -107,10 +105,10 @@ class TenantHooks:
     # -- sessions and events --------------------------------------------------
 
     def session_capabilities(self, tenant: Tenant, session: dict[str, Any]) -> list[str]:
-        merged: list[str] = []
+        merged: dict[str, None] = {}  # ordered, without duplicates
         for _, caps in self.call("session_capabilities", tenant=tenant, session=session).answers:
-            merged.extend(c for c in caps if c not in merged)
-        return merged
+            merged.update(dict.fromkeys(caps))
+        return list(merged)
 
     def issue_relay_ticket(
         self, tenant: Tenant, session: dict[str, Any], kind: str, role: str,

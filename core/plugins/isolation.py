@@ -23,12 +23,11 @@ Must not import Flask, the web package or any plugin.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .markers import PROJECT_NAME
 
@@ -45,7 +44,7 @@ class PluginError(RuntimeError):
         self.plugin = plugin
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecord:
     """What happened during one hook call, plugin by plugin."""
 
@@ -62,19 +61,20 @@ _current: contextvars.ContextVar[CallRecord | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def recording(hook: str, passthrough: tuple[type[BaseException], ...] = ()) -> Iterator[CallRecord]:
-    """Record the answers and failures of the hook call made inside the block.
+def recorded_call(caller: Callable[..., Any], record: CallRecord, kwargs: dict[str, Any]) -> CallRecord:
+    """Call ``caller(**kwargs)`` (a pluggy hook caller) with ``record`` noting what
+    each plugin does; returns the record.
 
     Nested hook calls (a plugin calling a hook while answering one) get their own
-    record; the outer record is restored afterwards.
+    record; the outer one is restored afterwards. (A plain function rather than a
+    context manager: this is on every request's path.)
     """
-    record = CallRecord(hook, passthrough)
     token = _current.set(record)
     try:
-        yield record
+        caller(**kwargs)
     finally:
         _current.reset(token)
+    return record
 
 
 def _guard(function: Callable[..., Any], plugin_name: str, hook_name: str) -> Callable[..., Any]:
