@@ -25,18 +25,6 @@ from example_packages import copy_example, installed_wheel
 
 PACKAGE = "guidepath_inventory"
 
-CHECK_DEVICE = {
-    "schema_version": 1, "id": "check-device", "title": "Check the device",
-    "variables": {"diagnostics": {"type": "object", "default": {}}},
-    "start": "collect",
-    "steps": {
-        "collect": {"type": "action", "action": "diagnostics.collect", "input": {},
-                    "store_as": "diagnostics", "next": "done", "on_error": "unknown"},
-        "done": {"type": "end", "outcome": "resolved"},
-        "unknown": {"type": "end", "outcome": "escalate"},
-    },
-}
-
 
 @pytest.fixture(scope="module")
 def inventory_source(tmp_path_factory) -> Path:
@@ -76,7 +64,9 @@ def tenant(replaced_kernel, replaced_server):
 
 
 def start_check(admin, **device) -> dict:
-    created = admin.post("/api/v1/guided-paths", json=CHECK_DEVICE)
+    from guidepath_inventory import SAMPLE_PATH  # the installed wheel's
+
+    created = admin.post("/api/v1/guided-paths", json=SAMPLE_PATH)
     assert created.status_code == 201, created.text
     assert admin.post(f"/api/v1/guided-paths/{created.json()['id']}/publish", json={}).status_code in (200, 201)
     customer = admin.post("/api/v1/customers", json={"email": "ada@example.com"}).json()

@@ -29,6 +29,21 @@ ACTION = "diagnostics.collect"
 FIELDS = ("manufacturer", "brand", "model", "os_name", "os_version", "memory_bytes",
           "processor", "device_name", "serial_number")
 
+#: A Guided Path using the action, to try the plugin with (``POST /api/v1/guided-paths``):
+#: it stores the device's fields in ``diagnostics`` and resolves, or escalates when
+#: the inventory cannot answer.
+SAMPLE_PATH = {
+    "schema_version": 1, "id": "check-device", "title": "Check the device",
+    "variables": {"diagnostics": {"type": "object", "default": {}}},
+    "start": "collect",
+    "steps": {
+        "collect": {"type": "action", "action": ACTION, "input": {},
+                    "store_as": "diagnostics", "next": "done", "on_error": "unknown"},
+        "done": {"type": "end", "outcome": "resolved"},
+        "unknown": {"type": "end", "outcome": "escalate"},
+    },
+}
+
 PLUGIN = PluginInfo(
     name="inventory",
     version=__version__,

@@ -10,23 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-RUNS = "/api/v1/runs"
+from guidepath_inventory import SAMPLE_PATH
 
-CHECK_DEVICE = {
-    "schema_version": 1, "id": "check-device", "title": "Check the device",
-    "variables": {"diagnostics": {"type": "object", "default": {}}},
-    "start": "collect",
-    "steps": {
-        "collect": {"type": "action", "action": "diagnostics.collect", "input": {},
-                    "store_as": "diagnostics", "next": "done", "on_error": "unknown"},
-        "done": {"type": "end", "outcome": "resolved"},
-        "unknown": {"type": "end", "outcome": "escalate"},
-    },
-}
+RUNS = "/api/v1/runs"
 
 
 def publish(admin) -> None:
-    created = admin.post("/api/v1/guided-paths", json=CHECK_DEVICE)
+    created = admin.post("/api/v1/guided-paths", json=SAMPLE_PATH)
     assert created.status_code == 201, created.text
     published = admin.post(f"/api/v1/guided-paths/{created.json()['id']}/publish", json={})
     assert published.status_code in (200, 201), published.text
