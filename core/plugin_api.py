@@ -81,7 +81,7 @@ from .files import FileInfo, TenantFiles
 from .web.api.params import int_param, paging, reject_unknown, timestamp
 from .web.auth import actor_id, current_principal, require
 from .web.body import BadJSON, json_body, parse_json
-from .web.openapi import documented
+from .web.contract import PAGING, Param, documented, page_of, query_args
 from .web.tenant import tenant_ctx
 
 # -- the command line ----------------------------------------------------------------
@@ -111,6 +111,8 @@ __all__ = [
     "Locked",
     "NotFound",
     "Page",
+    "PAGING",
+    "Param",
     "PluginError",
     "PluginInfo",
     "PluginManager",
@@ -138,10 +140,12 @@ __all__ = [
     "keyset_page",
     "new_id",
     "page_limit",
+    "page_of",
     "paging",
     "parse_int",
     "parse_json",
     "pass_state",
+    "query_args",
     "reject_unknown",
     "require",
     "session_states",

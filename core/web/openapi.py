@@ -10,10 +10,9 @@ is the one way to do it.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
 from .. import __version__
 from ..domain import api_keys, support_sessions, users
@@ -22,10 +21,10 @@ from ..domain.devices import DEVICES
 from ..domain.plugin_settings import PUT_SCHEMA
 from .api import relay_tickets
 from .api.auth import LOGIN_SCHEMA
+from .contract import documented  # noqa: F401 - where plugins have found it so far
+from .openapi_operations import add_links, build_operation, error_responses, openapi_path
 
 bp = Blueprint("openapi", __name__)
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -41,31 +40,6 @@ ERROR_SCHEMA = {
 
 def _body(schema: dict) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
-def documented(summary: str, *, body: dict[str, Any] | None = None, body_required: bool = True,
-               **extra: Any) -> Callable[[F], F]:
-    """Describe a plugin's view in ``GET /api/openapi.json`` (a test fails for a
-    route without a description)::
-
-        @bp.put("/api/v1/things/<thing_id>")
-        @require("admin")
-        @documented("Replace a thing", body=THING_SCHEMA)
-        def put_thing(thing_id): ...
-
-    ``body`` is the JSON Schema of the request body (``body_required=False`` for a
-    body that may be left out); ``extra`` goes into the operation as it is
-    (``parameters``, ``responses``…).
-    """
-    operation = {"summary": summary, **extra}
-    if body is not None:
-        operation["requestBody"] = {**_body(body), "required": body_required}
-
-    def mark(view: F) -> F:
-        view.openapi = operation  # type: ignore[attr-defined]
-        return view
-
-    return mark
 
 
 def _records(name: str, resource) -> dict[str, dict]:
@@ -120,46 +94,30 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "__flask_sock.agent_socket": {"summary": "The agent's real-time WebSocket (GET with Upgrade: websocket)"},
 }
 
-# ``<name>``, ``<int:name>``, ``<int(min=1, max=9):name>`` → ``{name}``.
-_CONVERTER = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
-
-
-def operation_for(endpoint: str) -> dict[str, Any] | None:
-    if endpoint in OPERATIONS:
-        return OPERATIONS[endpoint]
-    view = current_app.view_functions.get(endpoint)
-    return getattr(view, "openapi", None)
-
-
 def build_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for rule in current_app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = _CONVERTER.sub(r"{\1}", rule.rule)
-        documented = operation_for(rule.endpoint) or {"summary": "(undocumented)"}
+        view = current_app.view_functions.get(rule.endpoint)
+        legacy = OPERATIONS.get(rule.endpoint) or getattr(view, "openapi", None)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op: dict[str, Any] = {
-                "operationId": f"{rule.endpoint}.{method.lower()}" if len(rule.methods or ()) > 3 else rule.endpoint,
-                **documented,
-                "responses": {
-                    "default": {"description": "Error",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "2XX": {"description": "Success", "content": {"application/json": {}}},
-                },
-            }
-            params = [{"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for arg in sorted(rule.arguments)]
-            if params:
-                op["parameters"] = params
-            paths.setdefault(path, {})[method.lower()] = op
+            paths.setdefault(openapi_path(rule), {})[method.lower()] = build_operation(rule, method, view, legacy)
+    add_links(paths)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "guidepath API", "version": __version__},
-        "servers": [{"url": "https://{tenant}." + current_app.extensions["guidepath"].config.base_domain,
-                     "variables": {"tenant": {"default": "acme"}}}],
+        "info": {"title": "guidepath API", "version": __version__,
+                 "description": "The REST API of one guidepath account (tenant), on the account's "
+                                "own host. Versioning and deprecation: docs/api.md."},
+        # The instance that served this document first; the template says where others live.
+        "servers": [
+            {"url": request.host_url.rstrip("/"), "description": "this account, as reached now"},
+            {"url": "https://{tenant}." + current_app.extensions["guidepath"].config.base_domain,
+             "variables": {"tenant": {"default": "acme"}}},
+        ],
         "components": {
             "schemas": {"Error": ERROR_SCHEMA},
+            "responses": error_responses(),
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "gp_session"},
