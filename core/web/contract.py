@@ -16,7 +16,12 @@ A view says what it takes and what it answers with :func:`documented`::
 * ``body``: the JSON Schema of the request body (the view still reads it with
   ``json_body()`` and validates it, usually against the same schema object).
 * ``returns``/``status``: the success response's schema and status;
-  ``responses`` adds others (``{204: None}``: no body).
+  ``responses`` adds others (``{204: None}``: no body);
+  ``returns_media_type``: their media type when it is not JSON (``text/html``
+  for a page; several for a download whose type varies).
+* ``schemas``: component schemas the declaration's ``$ref``s point at
+  (``{"$ref": "#/components/schemas/<name>"}``): a large schema used by many
+  operations, or one with ``$defs`` of its own, is written once in the document.
 * ``errors``: error statuses the view itself may answer beyond those the
   document infers (401/403 from ``@require``, 400/415/422 from a body, 422 from a
   query, 404 from a path parameter).
@@ -119,7 +124,9 @@ class Operation:
     body_required: bool = True
     body_media_type: str = "application/json"
     responses: Mapping[int, Any] = field(default_factory=dict)
+    returns_media_type: tuple[str, ...] = ("application/json",)
     errors: tuple[int, ...] = ()
+    schemas: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def parse_query(self, args: Mapping[str, str]) -> dict[str, Any]:
@@ -151,23 +158,29 @@ def documented(
     returns: Any = None,
     status: int = 200,
     responses: Mapping[int, Any] | None = None,
+    returns_media_type: str | Iterable[str] = "application/json",
     errors: Iterable[int] = (),
+    schemas: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Callable[[F], F]:
     """Declare a view's operation: checked on each request, and documented.
 
     ``returns`` is the success body's JSON Schema (``None`` for a body the
     document does not describe); ``responses`` maps further statuses to schemas
-    (``None``: no body, as for 204). ``extra`` goes into the OpenAPI operation as
-    it is (``security=[]`` for a public route, ``responses`` content of another
-    media type…).
+    (``None``: no body, as for 204). ``returns_media_type`` is the media type (or
+    types) of those bodies when not JSON; inferred error responses stay JSON.
+    ``schemas`` are component schemas (``{name: schema}``) the declaration refers
+    to with ``$ref``. ``extra`` goes into the OpenAPI operation as it is
+    (``security=[]`` for a public route, a ``requestBody`` of several media types…).
     """
     answers = {status: returns, **(responses or {})}
+    media_types = (returns_media_type,) if isinstance(returns_media_type, str) else tuple(returns_media_type)
     operation = Operation(
         summary=summary, description=description,
         query=tuple(query) if query is not None else None,
         body=body, body_required=body_required, body_media_type=body_media_type,
-        responses=answers, errors=tuple(errors), extra=extra,
+        responses=answers, returns_media_type=media_types, errors=tuple(errors),
+        schemas=dict(schemas or {}), extra=extra,
     )
 
     def mark(view: F) -> F:

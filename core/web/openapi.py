@@ -22,7 +22,7 @@ from ..domain.plugin_settings import PUT_SCHEMA
 from .api import relay_tickets
 from .api.auth import LOGIN_SCHEMA
 from .contract import documented  # noqa: F401 - where plugins have found it so far
-from .openapi_operations import add_links, build_operation, error_responses, openapi_path
+from .openapi_operations import add_links, build_operation, component_schemas, error_responses, openapi_path
 
 bp = Blueprint("openapi", __name__)
 
@@ -116,7 +116,7 @@ def build_document() -> dict[str, Any]:
              "variables": {"tenant": {"default": "acme"}}},
         ],
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, **component_schemas(current_app.view_functions.values())},
             "responses": error_responses(),
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer"},

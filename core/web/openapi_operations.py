@@ -10,7 +10,7 @@ the item they created (OpenAPI links), which contract testers follow.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from werkzeug.routing import Rule
 
@@ -28,10 +28,15 @@ ERROR_DESCRIPTIONS = {
     409: "Conflicts with the object's current state",
     413: "The body is too large",
     415: "Wrong Content-Type for the body",
+    416: "The requested range is not satisfiable (it starts beyond the end)",
     422: "A parameter or a field of the body is invalid; `field` names it",
     429: "Too many attempts; retry later",
     503: "A backend is unavailable; retry later",
 }
+
+# Declared statuses below 400 other than plain success; 204 and 304 have no body.
+SUCCESS_DESCRIPTIONS = {206: "Part of the content (a Range request)", 304: "Not modified (If-None-Match)"}
+NO_BODY = frozenset({204, 304})
 
 # ``<name>``, ``<int:name>``, ``<int(min=1, max=9):name>``.
 _PATH_PARAM = re.compile(r"<(?:(?P<conv>[a-z_]+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -52,12 +57,17 @@ def path_parameters(rule: Rule) -> list[dict[str, Any]]:
                       "maximum": int(bounds.get("max", INT64_MAX))}
         elif match["conv"] == "path":
             schema = {"type": "string"}
+        elif match["conv"] and rule.map is not None:
+            # A converter may say what it matches (e.g. "any segment but these words").
+            declared = getattr(rule.map.converters.get(match["conv"]), "openapi_schema", None)
+            schema = dict(declared) if declared else schema
         params.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
     return params
 
 
-def _content(schema: Any, media_type: str = "application/json") -> dict[str, Any]:
-    return {media_type: {"schema": schema} if schema is not None else {}}
+def _content(schema: Any, media_type: str | tuple[str, ...] = "application/json") -> dict[str, Any]:
+    media_types = (media_type,) if isinstance(media_type, str) else media_type
+    return {kind: {"schema": schema} if schema is not None else {} for kind in media_types}
 
 
 def _inferred_errors(rule: Rule, view: Callable[..., Any] | None, decl: Operation, method: str) -> set[int]:
@@ -99,15 +109,28 @@ def build_operation(rule: Rule, method: str, view: Callable[..., Any] | None,
         op["requestBody"] = {"required": decl.body_required, "content": _content(decl.body, decl.body_media_type)}
     responses: dict[str, Any] = {}
     for status, schema in sorted(decl.responses.items()):
-        entry: dict[str, Any] = {"description": "Success" if status < 300 else ERROR_DESCRIPTIONS.get(status, "")}
-        if status != 204:
-            entry["content"] = _content(schema)
+        entry: dict[str, Any] = {"description": SUCCESS_DESCRIPTIONS.get(status) or (
+            "Success" if status < 300 else ERROR_DESCRIPTIONS.get(status, ""))}
+        if status not in NO_BODY:
+            entry["content"] = _content(schema, decl.returns_media_type)
         responses[str(status)] = entry
     for status in sorted(_inferred_errors(rule, view, decl, method)):
         responses.setdefault(str(status), {"$ref": f"#/components/responses/Error{status}"})
     op["responses"] = responses
     op.update(decl.extra)
     return op
+
+
+def component_schemas(views: Iterable[Callable[..., Any]]) -> dict[str, Any]:
+    """``components.schemas`` the views' declarations refer to (``schemas=``); one
+    name declared twice must mean one schema."""
+    found: dict[str, Any] = {}
+    for view in views:
+        decl = operation_of(view)
+        for name, schema in (decl.schemas if decl else {}).items():
+            if found.setdefault(name, schema) != schema:
+                raise ValueError(f"component schema {name!r} is declared twice, differently")
+    return dict(sorted(found.items()))
 
 
 def error_responses() -> dict[str, Any]:
