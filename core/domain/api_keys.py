@@ -15,6 +15,7 @@ from ..crypto.tokens import hash_token, new_token
 from .errors import NotFound
 from .ids import new_id
 from .records import DEFAULT_PAGE, Page, keyset_page, row_dict, utcnow
+from .schemas import NULLABLE_TIMESTAMP, TIMESTAMP, object_id, response_object
 from .tables import api_keys
 from .validation import validate
 
@@ -24,11 +25,41 @@ API_KEY_CREATE_SCHEMA = {
     "type": "object",
     "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "role": {"enum": ["agent", "admin"]},
+        "role": {"enum": ["agent", "admin"], "default": "agent"},
     },
     "required": ["name"],
     "additionalProperties": False,
+    "examples": [{"name": "CRM integration", "role": "agent"}],
 }
+
+_KEY_EXAMPLE = {
+    "id": "key_01m94ky3zev8qg6cs460bab3pd", "name": "CRM integration", "prefix": "gpk_Xk3v9Q",
+    "role": "agent", "created_by": "usr_01m94ky3zrcez7fnxwnpff2mwj", "created_at": "2026-01-31T12:00:00.000000Z",
+    "last_used_at": None, "revoked_at": None,
+}
+
+#: An API key's metadata as the API returns it (never the key itself, except once
+#: in :data:`API_KEY_CREATED_SCHEMA`).
+API_KEY_OUTPUT_SCHEMA = response_object({
+    "id": object_id("key", _KEY_EXAMPLE["id"]),
+    "name": {"type": "string"},
+    "prefix": {"type": "string", "description": "The key's first characters, to tell keys apart"},
+    "role": {"enum": ["agent", "admin"]},
+    "created_by": {"type": ["string", "null"], "description": "Who created it: a user id or an API key id"},
+    "created_at": TIMESTAMP,
+    "last_used_at": {**NULLABLE_TIMESTAMP, "description": "When it last authenticated (to the minute)"},
+    "revoked_at": {**NULLABLE_TIMESTAMP, "description": "When it was revoked; a revoked key no longer "
+                                                        "authenticates"},
+}, description="An API key (metadata)", examples=[_KEY_EXAMPLE])
+
+#: ``POST /api-keys``: the metadata and, this once, the key.
+API_KEY_CREATED_SCHEMA = response_object({
+    **API_KEY_OUTPUT_SCHEMA["properties"],
+    "key": {"type": "string", "description": "Send as `Authorization: Bearer …`; shown only this once, "
+                                             "stored only as a hash"},
+}, description="A new API key, with the key itself (only in this response)", examples=[
+    {**_KEY_EXAMPLE, "key": "gpk_Xk3v9QdmNjPekQCWDyh73vEILCuwnA0JuOmn_JCowLu74k"},
+])
 
 
 def create(conn: Connection, data: Any, *, created_by: str | None) -> dict[str, Any]:

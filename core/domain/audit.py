@@ -11,7 +11,21 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from .records import iso, utcnow
+from .schemas import TIMESTAMP, response_object
 from .tables import audit_log
+
+#: One entry of the audit log as the API returns it.
+AUDIT_ENTRY_OUTPUT_SCHEMA = response_object({
+    "seq": {"type": "integer", "minimum": 1, "description": "Increases with every entry"},
+    "at": TIMESTAMP,
+    "actor": {"type": ["string", "null"], "description": "`user:usr_…` or `api_key:key_…`; null for the system"},
+    "action": {"type": "string", "examples": ["user.created"]},
+    "target": {"type": ["string", "null"], "description": "The id of the object acted on"},
+    "details": {"type": "object"},
+}, description="An audit log entry", examples=[{
+    "seq": 42, "at": "2026-01-31T12:00:00.000000Z", "actor": "user:usr_01m94ky3zrcez7fnxwnpff2mwj",
+    "action": "user.created", "target": "usr_01m94ky3z46vzem4zrnwha42xg", "details": {"role": "agent"},
+}])
 
 
 def record(conn: Connection, actor: str | None, action: str, target: str | None = None,

@@ -13,7 +13,8 @@ def _text(limit: int) -> dict:
 DEVICE_SCHEMA = {
     "type": "object",
     "properties": {
-        "customer_id": {"type": ["string", "null"], "maxLength": 40},
+        "customer_id": {"type": ["string", "null"], "maxLength": 40,
+                        "description": "The owner's customer id; it must exist (422 otherwise)"},
         "manufacturer": _text(100),
         "brand": _text(100),
         "model": _text(100),
@@ -23,8 +24,16 @@ DEVICE_SCHEMA = {
         "processor": _text(200),
         "device_name": _text(200),
         "serial_number": _text(100),
-        "extra": {"type": "object", "maxProperties": 64},
+        "extra": {"type": "object", "maxProperties": 64,
+                  "description": "Anything else the device client reports (at most 64 keys)"},
     },
+    "examples": [{"manufacturer": "Samsung", "brand": "samsung", "model": "SM-S918B", "os_name": "Android",
+                  "os_version": "14", "memory_bytes": 8589934592, "processor": "Snapdragon 8 Gen 2",
+                  "device_name": "Ada's phone", "serial_number": "R5CW1234567",
+                  "extra": {"carrier": "Vodafone"}}],
 }
 
 DEVICES = Resource(devices, "dev", DEVICE_SCHEMA, "device", refs={"customer_id": customers})
+
+#: A device as the API returns it.
+DEVICE_OUTPUT_SCHEMA = DEVICES.output_schema()

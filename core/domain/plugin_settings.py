@@ -10,14 +10,32 @@ from sqlalchemy import Connection, select
 from ..plugins.info import PluginInfo
 from .errors import Invalid
 from .records import utcnow
+from .schemas import response_object
 from .tables import plugin_settings
 from .validation import field_of, validator_for
 
 PUT_SCHEMA = {
     "type": "object",
-    "properties": {"enabled": {"type": "boolean"}, "settings": {"type": "object"}},
+    "properties": {
+        "enabled": {"type": "boolean", "description": "Absent: unchanged"},
+        "settings": {"type": "object", "description": "The whole settings object, validated against the "
+                                                      "plugin's `settings_schema` (GET /api/v1/plugins/{name}); "
+                                                      "absent: unchanged"},
+    },
     "additionalProperties": False,
+    "examples": [{"enabled": True}],
 }
+
+#: A plugin with its state for one tenant, as the API returns it.
+PLUGIN_OUTPUT_SCHEMA = response_object({
+    "name": {"type": "string"},
+    "version": {"type": "string"},
+    "description": {"type": "string"},
+    "builtin": {"type": "boolean", "description": "Shipped with guidepath"},
+    "enabled": {"type": "boolean", "description": "Enabled for this account"},
+    "settings": {"type": "object", "description": "This account's settings, defaults filled in"},
+    "settings_schema": {"type": "object", "description": "The JSON Schema (Draft 2020-12) `settings` follow"},
+}, description="An installed plugin and its state for this account")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Select, Table, select
 from .errors import Invalid, NotFound
 from .ids import new_id
 from .integers import parse_int
+from .schemas import TIMESTAMP, object_id, output_field, response_object
 from .validation import validate
 
 
@@ -136,6 +137,25 @@ class Resource:
 
     def patch_schema(self) -> dict[str, Any]:
         return {"type": "object", "properties": self.schema["properties"], "additionalProperties": False}
+
+    def output_schema(self) -> dict[str, Any]:
+        """The object as the API returns it: ``id``, every field (``null`` or ``{}``
+        when unset), ``created_at`` and ``updated_at``. Its example is the create
+        schema's first example as stored."""
+        example_id = f"{self.prefix}_01m94ky3y6snesvaqrq64jmdpn"
+        properties = {
+            "id": object_id(self.prefix, example_id),
+            **{k: output_field(v) for k, v in self.schema["properties"].items()},
+            "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
+        }
+        examples = None
+        if self.schema.get("examples"):
+            given = self.schema["examples"][0]
+            stamp = TIMESTAMP["examples"][0]
+            examples = [{"id": example_id,
+                         **{k: given.get(k, None if self.table.c[k].nullable else {}) for k in self.writable},
+                         "created_at": stamp, "updated_at": stamp}]
+        return response_object(properties, description=f"A {self.name}", examples=examples)
 
     def list(self, conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | None = None,
              where: list[Any] | None = None) -> Page:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from .errors import Conflict, Invalid, NotFound
 from .ids import new_id
 from .records import DEFAULT_PAGE, Page, keyset_page, row_dict, utcnow
+from .schemas import NULLABLE_TIMESTAMP, TIMESTAMP, object_id, output_field, response_object
 from .session_states import CREATED, ENDED, LIVE_STATES, STATES, allowed_from, can_transition
 from .tables import customers, devices, support_sessions, users
 from .validation import validate
@@ -20,16 +21,20 @@ FIELDS = ["id", "customer_id", "device_id", "agent_id", "state", "resolution",
           "created_at", "updated_at", "ended_at"]
 
 _REF = {"type": ["string", "null"], "maxLength": 40}
+_CUSTOMER = {**_REF, "description": "The customer being helped (`cus_…`); it must exist (422 otherwise)"}
+_DEVICE = {**_REF, "description": "The device being helped (`dev_…`); it must exist (422 otherwise)"}
+_AGENT = {**_REF, "description": "The agent (user `usr_…`) handling it; it must exist (422 otherwise)"}
 
 SESSION_CREATE_SCHEMA = {
     "type": "object",
-    "properties": {"customer_id": _REF, "device_id": _REF, "agent_id": _REF},
+    "properties": {"customer_id": _CUSTOMER, "device_id": _DEVICE, "agent_id": _AGENT},
     "additionalProperties": False,
+    "description": "Every field is optional: a session can start before anyone knows who the customer is.",
 }
 
 SESSION_PATCH_SCHEMA = {
     "type": "object",
-    "properties": {"agent_id": _REF, "device_id": _REF, "customer_id": _REF},
+    "properties": {"agent_id": _AGENT, "device_id": _DEVICE, "customer_id": _CUSTOMER},
     "additionalProperties": False,
 }
 
@@ -37,12 +42,42 @@ STATE_CHANGE_SCHEMA = {
     "type": "object",
     "properties": {
         "state": {"enum": list(STATES)},
-        "resolution": {"type": ["string", "null"], "maxLength": 500},
-        "agent_id": _REF,
+        "resolution": {"type": ["string", "null"], "maxLength": 500,
+                       "description": "How it ended; only with `state: ended` (422 otherwise)"},
+        "agent_id": _AGENT,
     },
     "required": ["state"],
     "additionalProperties": False,
+    "description": "Moves: created → waiting | ended, waiting → active | ended, active → waiting | ended; "
+                   "any other move is a 409 `illegal_transition`.",
+    "examples": [{"state": "waiting"}, {"state": "ended", "resolution": "reset the router"}],
 }
+
+#: A session as the API returns it.
+SESSION_OUTPUT_SCHEMA = response_object({
+    "id": object_id("ses", "ses_01m94ky3ytfkngga0hmqg1zgm5"),
+    "customer_id": output_field(_CUSTOMER),
+    "device_id": output_field(_DEVICE),
+    "agent_id": output_field(_AGENT),
+    "state": {"enum": list(STATES), "description": "created → waiting → active → ended (see POST …/state)"},
+    "resolution": {"type": ["string", "null"], "description": "How it ended (set when it ends)"},
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "ended_at": NULLABLE_TIMESTAMP,
+}, description="A support session", examples=[{
+    "id": "ses_01m94ky3ytfkngga0hmqg1zgm5", "customer_id": "cus_01m94ky3y6snesvaqrq64jmdpn",
+    "device_id": "dev_01m94ky3ygab9yqd50qc2v4s7s", "agent_id": None, "state": "created", "resolution": None,
+    "created_at": "2026-01-31T12:00:00.000000Z", "updated_at": "2026-01-31T12:00:00.000000Z", "ended_at": None,
+}])
+
+#: A session with what the enabled plugins offer on it (``POST /sessions``, ``GET /sessions/{id}``).
+SESSION_WITH_CAPABILITIES_SCHEMA = response_object({
+    **SESSION_OUTPUT_SCHEMA["properties"],
+    "capabilities": {"type": "array", "items": {"type": "string"},
+                     "description": "What the enabled plugins offer on this session, e.g. `remote_control`"},
+}, description="A support session with its capabilities", examples=[{
+    **SESSION_OUTPUT_SCHEMA["examples"][0], "capabilities": ["remote_control", "diagnostics", "camera"],
+}])
 
 
 def _check_refs(conn: Connection, data: dict[str, Any]) -> None:

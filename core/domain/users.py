@@ -11,6 +11,7 @@ from ..crypto.passwords import hash_password, needs_rehash, verify_password
 from .errors import Conflict, DomainError, Invalid, Locked, NotFound, Unauthorized
 from .ids import new_id
 from .records import DEFAULT_PAGE, Page, keyset_page, row_dict, utcnow
+from .schemas import TIMESTAMP, object_id, response_object
 from .tables import users
 from .validation import validate
 
@@ -37,6 +38,21 @@ USER_PATCH_SCHEMA = {
     "properties": {k: v for k, v in USER_CREATE_SCHEMA["properties"].items() if k != "email"},
     "additionalProperties": False,
 }
+
+#: A user as the API returns it (never the password or its hash).
+USER_OUTPUT_SCHEMA = response_object({
+    "id": object_id("usr", "usr_01m94ky3z46vzem4zrnwha42xg"),
+    "email": {"type": "string", "format": "email", "description": "Lower case; fixed once the user exists"},
+    "name": {"type": "string"},
+    "role": {"enum": list(ROLES)},
+    "disabled": {"type": "boolean", "description": "A disabled user cannot log in"},
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}, description="A user (agent or admin)", examples=[{
+    "id": "usr_01m94ky3z46vzem4zrnwha42xg", "email": "grace@example.com", "name": "Grace Hopper",
+    "role": "agent", "disabled": False,
+    "created_at": "2026-01-31T12:00:00.000000Z", "updated_at": "2026-01-31T12:00:00.000000Z",
+}])
 
 # A fixed dummy hash so that "no such user" costs as much as "wrong password"
 # and login timing does not reveal which emails exist.

@@ -19,6 +19,7 @@ from flask_sock import ConnectionClosed, Sock
 from ..domain import strict_json
 from ..domain.errors import Forbidden
 from .auth import current_principal
+from .contract import documented, operation_of
 from .tenant import tenant_ctx
 
 log = logging.getLogger("guidepath.ws")
@@ -38,18 +39,49 @@ def _check_origin() -> None:
 
 WS_ENDPOINT = "__flask_sock.agent_socket"
 
+#: The handshake's headers (RFC 6455), for the document: a plain GET is a 400.
+HANDSHAKE_HEADERS = [
+    {"name": "Upgrade", "in": "header", "required": True, "schema": {"const": "websocket"}},
+    {"name": "Connection", "in": "header", "required": True, "schema": {"type": "string", "examples": ["Upgrade"]},
+     "description": "Must include `Upgrade`"},
+    {"name": "Sec-WebSocket-Key", "in": "header", "required": True,
+     "schema": {"type": "string", "examples": ["dGhlIHNhbXBsZSBub25jZQ=="]},
+     "description": "base64 of 16 random bytes"},
+    {"name": "Sec-WebSocket-Version", "in": "header", "required": True, "schema": {"const": "13"}},
+    {"name": "Origin", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "Browsers send it: a cookie-authenticated socket must come from a page on the account's "
+                    "own host (403 otherwise)"},
+]
+
+WS_DESCRIPTION = """Authenticated like any request (session cookie, or `Authorization: Bearer <api key>`);
+refused with a JSON 401/403 before the upgrade. Then the server sends JSON text messages:
+`{"type": "hello", "tenant", "principal": {"id", "role"}}` first, then every event of the
+account as it happens (a slow socket loses the oldest; the next message it gets says
+`"dropped_before": true`). The client may send `{"type": "ping", "id": …}` (answered
+`{"type": "pong", "id": …}`); any other message is answered
+`{"type": "error", "error": {"code", "message", "field"}}`, and the socket stays open.
+Client messages follow the same JSON limits as request bodies."""
+
+_documented = documented("The agent's real-time WebSocket (GET with Upgrade: websocket)",
+                         description=WS_DESCRIPTION, query=[], status=101, errors=[400, 401, 403],
+                         parameters=HANDSHAKE_HEADERS)
+
 
 def authenticate_handshake() -> None:
-    """``before_request`` for ``/ws``: refuse with a JSON 401/403 *before* the
-    upgrade. flask-sock completes the handshake before the view runs, so a check in
-    the view could only close an already-open socket."""
+    """``before_request`` for ``/ws``: refuse with a JSON 401/403 (or 422 for a query
+    parameter) *before* the upgrade. flask-sock completes the handshake before the
+    view runs, so a check in the view could only close an already-open socket."""
     if request.endpoint == WS_ENDPOINT:
         tenant_ctx()
         _check_origin()
         current_principal()
+        operation = operation_of(current_app.view_functions.get(WS_ENDPOINT))
+        if operation is not None:
+            operation.parse_query(request.args)
 
 
 @sock.route("/ws")
+@_documented
 def agent_socket(ws) -> None:
     ctx = tenant_ctx()
     principal = current_principal()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from ...domain import audit
-from ...domain.records import page_limit
 from ..auth import require
+from ..contract import LIMIT, Param, documented, page_of, query_args
 from ..tenant import tenant_ctx
-from .params import int_param, reject_unknown
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-log")
 
@@ -16,12 +15,15 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-log")
 #: ("integer out of range", a 500). No cursor this API hands out is larger.
 SEQ_MAX = 2**31 - 1
 
+CURSOR = Param("cursor", {"type": "integer", "minimum": 0, "maximum": SEQ_MAX},
+               "The `next` value of the previous page (entries older than that `seq`); absent for the newest.")
+
 
 @bp.get("")
 @require("admin")
+@documented("The audit log of admin actions, newest first (admin; paginated)", query=[LIMIT, CURSOR],
+            returns=page_of(audit.AUDIT_ENTRY_OUTPUT_SCHEMA))
 def list_audit_log():
-    reject_unknown({"limit", "cursor"})
-    cursor = int_param("cursor", minimum=0, maximum=SEQ_MAX)  # the last entry's seq
-    limit = page_limit(request.args.get("limit"))
+    args = query_args()
     with tenant_ctx().engine.connect() as conn:
-        return jsonify(audit.recent(conn, limit, cursor))
+        return jsonify(audit.recent(conn, args["limit"], args["cursor"]))

@@ -9,6 +9,7 @@ from ...domain.errors import DomainError
 from ...domain.validation import validate
 from ..auth import COOKIE_NAME, current_principal
 from ..body import json_body
+from ..contract import documented
 from ..tenant import tenant_ctx
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
@@ -18,10 +19,39 @@ LOGIN_SCHEMA = {
     "properties": {"email": {"type": "string", "maxLength": 254}, "password": {"type": "string", "maxLength": 1024}},
     "required": ["email", "password"],
     "additionalProperties": False,
+    "examples": [{"email": "grace@example.com", "password": "correct horse battery staple"}],
+}
+
+LOGIN_RESPONSE_SCHEMA = {
+    "type": "object",
+    "required": ["csrf_token", "user"],
+    "properties": {
+        "csrf_token": {"type": "string", "description": "Send as `X-CSRF-Token` on every cookie-authenticated "
+                                                        "request that changes state"},
+        "user": users.USER_OUTPUT_SCHEMA,
+    },
+}
+
+#: ``GET /auth/me``: who the request authenticated as.
+PRINCIPAL_SCHEMA = {
+    "type": "object",
+    "required": ["id", "role", "kind"],
+    "properties": {
+        "id": {"type": "string", "description": "The user's id, or the API key's"},
+        "role": {"enum": list(users.ROLES)},
+        "kind": {"enum": ["user", "api_key"], "description": "A logged-in user (cookie) or an API key (bearer)"},
+        "email": {"type": "string", "description": "Users only"},
+    },
+    "examples": [{"id": "usr_01m94ky3z46vzem4zrnwha42xg", "role": "agent", "kind": "user",
+                  "email": "grace@example.com"}],
 }
 
 
 @bp.post("/login")
+@documented("Log in; sets the session cookie and returns the CSRF token",
+            description="Wrong email or password is a 401 (never saying which). After repeated failures the "
+                        "account is locked for a while: 429 until then, even with the right password.",
+            query=[], body=LOGIN_SCHEMA, returns=LOGIN_RESPONSE_SCHEMA, errors=[401, 429], security=[])
 def login():
     data = json_body()
     validate(LOGIN_SCHEMA, data)
@@ -46,19 +76,20 @@ def login():
 
 
 @bp.post("/logout")
+@documented("Log out: ends the cookie session (send X-CSRF-Token)", query=[], status=204, errors=[401, 403])
 def logout():
     current_principal()  # CSRF is checked there
     token = request.cookies.get(COOKIE_NAME)
     if token:
         with tenant_ctx().begin() as conn:
             login_sessions.end(conn, token)
-    response = jsonify({"ok": True})
+    response = current_app.response_class(status=204)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
 
 
 @bp.get("/me")
+@documented("The authenticated caller", query=[], returns=PRINCIPAL_SCHEMA, errors=[401])
 def me():
     principal = current_principal()
     return jsonify({k: v for k, v in principal.items() if k != "csrf_token"})
-

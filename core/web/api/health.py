@@ -8,10 +8,43 @@ import time
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from ..contract import documented
+
 bp = Blueprint("health", __name__)
+
+LIVE_SCHEMA = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}
+
+_CHECK = {
+    "type": "object",
+    "required": ["ok", "error", "ms"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "error": {"type": ["string", "null"], "description": "Why it failed"},
+        "ms": {"type": "number", "minimum": 0, "description": "How long the check took"},
+    },
+}
+
+READY_SCHEMA = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"enum": ["ready", "not_ready"]},
+        "checks": {
+            "type": "object",
+            "description": "One entry per configured backend: `database`, `bus`, `cache`, and `fanout` with Redis",
+            "required": ["database", "bus", "cache"],
+            "properties": {name: _CHECK for name in ("database", "bus", "cache", "fanout")},
+            "additionalProperties": _CHECK,
+        },
+    },
+    "examples": [{"status": "ready", "checks": {
+        "database": {"ok": True, "error": None, "ms": 0.41}, "bus": {"ok": True, "error": None, "ms": 0.02},
+        "cache": {"ok": True, "error": None, "ms": 0.01}}}],
+}
 
 
 @bp.get("/healthz")
+@documented("Liveness: the process answers", query=[], returns=LIVE_SCHEMA, security=[])
 def healthz():
     return jsonify({"status": "ok"})
 
@@ -28,6 +61,9 @@ def _check(fn) -> dict:
 
 
 @bp.get("/readyz")
+@documented("Readiness of every configured backend",
+            description="200 when every check passes; 503, with the same body saying which check failed, "
+                        "otherwise.", query=[], returns=READY_SCHEMA, responses={503: READY_SCHEMA}, security=[])
 def readyz():
     kernel = current_app.extensions["guidepath"]
 

@@ -15,6 +15,7 @@ from ...domain.errors import Conflict, DomainError, Forbidden
 from ...domain.validation import validate
 from ..auth import actor_id, current_principal, require
 from ..body import json_body
+from ..contract import documented
 from ..tenant import tenant_ctx
 
 bp = Blueprint("relay_tickets", __name__, url_prefix="/api/v1/sessions")
@@ -30,6 +31,30 @@ TICKET_REQUEST_SCHEMA = {
     },
     "required": ["kind", "role"],
     "additionalProperties": False,
+    "examples": [{"kind": "remote_control", "role": "device"}, {"kind": "camera", "role": "viewer"}],
+}
+
+#: What the plugin handling ``kind`` answers (``issue_relay_ticket``): at least these
+#: fields; the built-in relay plugins add ``kind``, ``role``, ``recording`` and ``limits``.
+TICKET_SCHEMA = {
+    "type": "object",
+    "required": ["relay", "ticket", "key", "connection_id", "expires_at"],
+    "properties": {
+        "relay": {"type": "object", "description": "Where to connect: `tcp` (host:port) for a device, `ws` "
+                                                   "(a WebSocket URL) for a viewer",
+                  "properties": {"id": {"type": "string"}, "tcp": {"type": "string"}, "ws": {"type": "string"}}},
+        "ticket": {"type": "string", "description": "Opaque, single use; sent first on the relay connection"},
+        "key": {"type": "string", "description": "base64url (no padding) of the connection's fresh 256-bit key"},
+        "connection_id": {"type": "string"},
+        "expires_at": {"type": "integer", "description": "Unix seconds; the ticket cannot start a connection "
+                                                         "after this"},
+        "kind": {"enum": list(KINDS)},
+        "role": {"enum": list(ROLES)},
+        "recording": {"type": "boolean", "description": "The relay records this connection"},
+        "limits": {"type": "object", "properties": {
+            "max_fps": {"type": "integer"}, "max_width": {"type": "integer"}, "max_height": {"type": "integer"}}},
+    },
+    "description": "A single-use ticket to the relay (format: docs/relay-protocol.md)",
 }
 
 
@@ -40,6 +65,15 @@ class CapabilityUnavailable(DomainError):
 
 @bp.post("/<session_id>/relay-tickets")
 @require("agent")
+@documented(
+    "A single-use ticket to the relay for remote control or camera",
+    description="A `device` ticket may be asked for by any caller of the account (the customer's app through "
+                "its backend's API key, or an agent handing it over); a `viewer` ticket only by a signed-in "
+                "user who is the session's agent (or an admin), on an `active` session (403 otherwise). An "
+                "ended session, or a viewer on a session not yet active, is a 409. A `kind` whose plugin is "
+                "not enabled for the account is a 404 `capability_unavailable`; no relay running is a 503 "
+                "(retry later). Viewer tickets are written to the audit log.",
+    query=[], body=TICKET_REQUEST_SCHEMA, returns=TICKET_SCHEMA, status=201, errors=[409, 503])
 def issue_ticket(session_id: str):
     data = json_body()
     validate(TICKET_REQUEST_SCHEMA, data)

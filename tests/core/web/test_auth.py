@@ -43,9 +43,15 @@ def test_cookie_writes_need_the_csrf_token(tenant):
 
 def test_logout_ends_the_session(tenant):
     admin = tenant.client().login(tenant.admin_email, tenant.admin_password)
-    assert admin.post("/api/v1/auth/logout").status_code == 200
-    admin.session.cookies.clear()
+    token = admin.session.cookies.get("gp_session")
+    response = admin.post("/api/v1/auth/logout")
+    assert response.status_code == 204 and response.content == b""  # as documented: no body, no type
+    assert "Content-Type" not in response.headers
+    assert "gp_session=;" in response.headers["Set-Cookie"]  # the browser forgets it
     assert admin.get("/api/v1/auth/me").status_code == 401
+    replayed = tenant.client()
+    replayed.session.cookies.set("gp_session", token)  # and the server forgot it too
+    assert replayed.get("/api/v1/auth/me").status_code == 401
 
 
 def test_api_key_shown_once_hashed_and_revocable(tenant):

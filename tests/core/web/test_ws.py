@@ -128,10 +128,10 @@ def drain(ws: WsClient, seconds: float) -> list[dict]:
 
 
 def raw_handshake(port: int, host: str, headers: dict[str, str] | None = None,
-                  timeout: float = HANDSHAKE_TIMEOUT) -> tuple[int, bytes]:
+                  timeout: float = HANDSHAKE_TIMEOUT, target: str = "/ws") -> tuple[int, bytes]:
     """Send an upgrade request by hand; the status of the first response and what followed it."""
     lines = [
-        "GET /ws HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
+        f"GET {target} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
         f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}", "Sec-WebSocket-Version: 13",
         *(f"{k}: {v}" for k, v in (headers or {}).items()),
     ]
@@ -198,6 +198,18 @@ def test_same_origin_page_is_accepted(tenant):
 
 def test_unauthenticated_handshake_is_refused_with_401(tenant):
     assert_refused(tenant, tenant.host, status=401, code="unauthorized")
+
+
+def test_an_undeclared_query_parameter_is_refused_before_the_upgrade(tenant):
+    """``/ws`` declares no query parameter (GET /api/openapi.json): any is a 422, not a socket."""
+    cookie = {"Cookie": f"gp_session={session_cookie(tenant)}"}
+    status, rest = raw_handshake(tenant.server.port, tenant.host, cookie, target="/ws?colour=red")
+    assert status == 422, rest[:500]
+    error = json.loads(rest.partition(b"\r\n\r\n")[2])["error"]
+    assert error["field"] == "colour" and "colour" in error["message"]
+    # Authentication comes first, as on every route.
+    status, _rest = raw_handshake(tenant.server.port, tenant.host, target="/ws?colour=red")
+    assert status == 401
 
 
 def test_unknown_or_foreign_session_cookie_is_refused_with_401(tenant_factory):
