@@ -34,9 +34,10 @@ ERROR_DESCRIPTIONS = {
     503: "A backend is unavailable; retry later",
 }
 
-# Declared statuses below 400 other than plain success; 204 and 304 have no body.
-SUCCESS_DESCRIPTIONS = {206: "Part of the content (a Range request)", 304: "Not modified (If-None-Match)"}
-NO_BODY = frozenset({204, 304})
+# Declared statuses below 400 other than plain success; 101, 204 and 304 have no body.
+SUCCESS_DESCRIPTIONS = {101: "Switching Protocols: the WebSocket is open",
+                        206: "Part of the content (a Range request)", 304: "Not modified (If-None-Match)"}
+NO_BODY = frozenset({101, 204, 304})
 
 # ``<name>``, ``<int:name>``, ``<int(min=1, max=9):name>``.
 _PATH_PARAM = re.compile(r"<(?:(?P<conv>[a-z_]+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
