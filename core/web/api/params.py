@@ -1,4 +1,9 @@
-"""Query-string parameters shared by list endpoints.
+"""Query-string helpers read inside a view: the way before :mod:`..contract`.
+
+A view now declares its query parameters with ``@documented(query=[...])`` (checked
+before it runs, and documented) and reads them with ``query_args()``; core's views all
+do. These helpers stay because ``guidepath.core.plugin_api`` exports them (partner
+API 1.0): partners' plugins may use them.
 
 Integers go through :func:`int_param` (ASCII digits, bounded; 422 naming the field),
 never ``int(request.args[...])``: see :mod:`guidepath.core.domain.integers`.
