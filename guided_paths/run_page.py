@@ -27,9 +27,10 @@ from typing import Any
 
 from flask import Blueprint, abort, make_response, render_template, send_from_directory
 
-from guidepath.core.plugin_api import current_principal, require, tenant_ctx
+from guidepath.core.plugin_api import current_principal, documented, require, tenant_ctx
 
 from . import run_store
+from .api.schemas import HTML
 from .plugin import tenant_apps
 
 bp = Blueprint("guided_paths_pages", __name__, template_folder="templates")
@@ -48,6 +49,11 @@ def _csp(frame_origin: str | None) -> str:
 
 @bp.get("/guided-paths/runs/<run_id>")
 @require("agent")
+@documented("HTML page showing a run's current step",
+            description="A message with its media, a question, or the step's Guided Path App in a sandboxed "
+                        "iframe (Content-Security-Policy frame-src: the app's origin only); the page answers "
+                        "through the runs API with the session's CSRF token. Errors are JSON, like the API's.",
+            query=[], returns=HTML, returns_media_type="text/html")
 def run_page(run_id: str):
     ctx = tenant_ctx()
     principal = current_principal()
@@ -74,22 +80,13 @@ def run_page(run_id: str):
     return response
 
 
-run_page.openapi = {  # type: ignore[attr-defined]
-    "summary": "HTML page showing a run's current step: a message with its media, or the step's Guided "
-               "Path App in a sandboxed iframe (CSP frame-src: the app's origin only)",
-}
-
-
 @bp.get("/guided-paths/assets/<path:name>")
+@documented("The run page's JavaScript",
+            description=f"One of: {', '.join(sorted(ASSETS))} (404 for anything else).",
+            query=[], returns={"type": "string", "description": "An ES module"},
+            returns_media_type="text/javascript", responses={304: None}, security=[])
 def asset(name: str):
     if name not in ASSETS:
         abort(404)
     response = send_from_directory(STATIC, name, mimetype="text/javascript", max_age=300)
     return response
-
-
-asset.openapi = {  # type: ignore[attr-defined]
-    "summary": "The run page's JavaScript: run-page.js and the SDK modules sdk/app-channel.js, "
-               "sdk/json-value.js, sdk/json-schema-lite.js",
-    "security": [],
-}

@@ -3,7 +3,8 @@
 
 Views are thin: they parse the request, open one transaction on the tenant's
 database and call :mod:`~guidepath.guided_paths.store`, which holds the rules.
-Every view has an ``openapi`` attribute (a test fails for an undocumented route).
+Every view is ``@documented``: the declaration checks the query string before
+the view runs and is what ``GET /api/openapi.json`` says about the route.
 
 Who may do what: any agent (session cookie or API key) reads, edits drafts and
 runs paths; publishing, archiving, restoring and importing need an admin.
@@ -12,20 +13,23 @@ runs paths; publishing, archiving, restoring and importing need an admin.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.routing import BaseConverter
 
 from guidepath.core.plugin_api import (
+    PAGING,
     DomainError,
     Invalid,
+    Param,
     actor_id,
     documented,
-    int_param,
     json_body,
-    paging,
+    page_of,
+    parse_int,
     parse_json,
-    reject_unknown,
+    query_args,
     require,
     tenant_ctx,
 )
@@ -34,6 +38,10 @@ from .. import store
 from ..plugin import limits_for, tenant_apps, tenant_registry
 from ..sansio.document_schema import document_schema
 from ..tables import MAX_VERSION
+from .schemas import (
+    DOCUMENT_COMPONENTS, DOCUMENT_REF, IMPORTED, JSON_SCHEMA, PATH_DETAIL, PATH_SUMMARY, PATH_WITH_ISSUES,
+    VERSION, VERSION_SUMMARY,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from guidepath.core.plugin_api import TenantContext
@@ -51,10 +59,55 @@ class ImmutableVersion(DomainError):
     code = "immutable_version"
 
 
-def _document_body(description: str) -> dict[str, Any]:
-    schema = {"type": "object", "description": "A Guided Path document; its JSON Schema is "
-              "served at GET /api/v1/guided-paths/schema.", "required": ["id", "title", "steps"]}
-    return {"required": True, "description": description, "content": {"application/json": {"schema": schema}}}
+class PathRefConverter(BaseConverter):
+    """``<guided_path_ref:…>``: a path's id or key, never a word a fixed route beside
+    it uses (``schema``, ``import``, ``media``: ``store.RESERVED_KEYS``).
+
+    Without it ``/guided-paths/schema`` matched both ``/guided-paths/schema`` (GET)
+    and ``/guided-paths/<path_ref>`` (GET, PUT, PATCH): werkzeug lists the methods of
+    every rule that matches a URL, so ``OPTIONS`` answered ``Allow: GET, PUT, PATCH…``
+    and ``PUT /guided-paths/schema`` ran ``replace_draft`` on a path named "schema".
+    Now such a request is a 405 naming the fixed route's methods.
+    """
+
+    # Any one segment, unless it is exactly a reserved word.
+    regex = rf"(?!(?:{'|'.join(sorted(store.RESERVED_KEYS))})(?![^/]))[^/]+"
+    # The regex never matches a "/" (werkzeug guesses otherwise from the "/" in it).
+    part_isolating = True
+    #: What the OpenAPI document says the parameter is (read by core's openapi_operations).
+    #: Not ``"not": {"enum": [...]}``: a contract tester sends values a schema excludes
+    #: and expects a refusal, but ``GET …/schema`` is another operation that succeeds.
+    openapi_schema: ClassVar[dict[str, Any]] = {
+        "type": "string",
+        "description": "The path's id (gp_…) or its key (the document's id); never "
+                       f"{', '.join(sorted(store.RESERVED_KEYS))}: those are the fixed routes beside this one",
+    }
+
+
+CONVERTER = "guided_path_ref"
+# Before this blueprint's rules are added: a rule looks its converter up when it is added.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault(CONVERTER, PathRefConverter))
+ONE_PATH = f"{PATHS}/<{CONVERTER}:path_ref>"
+
+_DOCUMENT_RULES = (
+    "The body is a Guided Path document, checked against the full document schema "
+    "(`GuidedPathDocument`, also served at GET /api/v1/guided-paths/schema) and the size limits: a body "
+    "that is not one is refused with 422 and every problem in `error.issues`, and nothing is saved. "
+    "Problems a draft may still have (a step target that does not exist, an unreachable step, a subpath, "
+    "Guided Path App or media id that does not exist in this account…) are saved and returned in `issues`; "
+    "publishing refuses them. "
+)
+_KEY_RULES = (
+    "The document's `id` is the path's key: unique in the account (409 `key_taken`; an archived path "
+    "keeps its key) and not `schema`, `import` or `media` (422). "
+)
+_ARCHIVED = "An archived path cannot be edited (409 `path_archived`). "
+_DOCUMENT = {"body": DOCUMENT_REF, "schemas": DOCUMENT_COMPONENTS}
+
+VERSION_PARAM = Param(
+    "version", {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_VERSION}, {"const": "draft"}]},
+    "A published version number, or `draft`; default: the latest published version (the draft when "
+    "nothing is published yet)")
 
 
 def _rules() -> tuple[TenantContext, StepTypeRegistry, Limits, dict[str, dict[str, Any]]]:
@@ -70,41 +123,38 @@ def _with_issues(path: dict[str, Any], issues: list) -> dict[str, Any]:
     return {**path, "issues": [store.issue_dict(i) for i in issues]}
 
 
-def _flag(name: str) -> bool:
-    raw = request.args.get(name)
-    if raw in (None, "", "false", "0"):
-        return False
-    if raw in ("true", "1"):
-        return True
-    raise Invalid(f"{name} must be true or false", field=name)
-
-
 # -- documents ----------------------------------------------------------------------
 
 
 @bp.get(f"{PATHS}/schema")
 @require("agent")
-@documented("The Guided Path document JSON Schema (version 1)")
+@documented("The Guided Path document JSON Schema (version 1)",
+            description="What editors and the JS SDK validate documents with; the server checks every saved "
+                        "document against it. The same schema is `GuidedPathDocument` in this document's "
+                        "components.", query=[], returns=JSON_SCHEMA)
 def document_json_schema():
     return jsonify(document_schema())
 
 
 @bp.get(PATHS)
 @require("agent")
-@documented("List guided paths without their drafts: ?status=active (default)|archived|all, limit, cursor")
+@documented("List guided paths without their drafts (paginated, oldest first)",
+            query=[*PAGING, Param("status", {"type": "string", "enum": ["active", "archived", "all"],
+                                             "default": "active"}, "Which paths to list")],
+            returns=page_of(PATH_SUMMARY))
 def list_paths():
-    reject_unknown({"status", "limit", "cursor"})
-    status = request.args.get("status") or "active"
+    args = query_args()
+    status = args.pop("status")
     with tenant_ctx().engine.connect() as conn:
-        page = store.list_paths(conn, status=None if status == "all" else status, **paging())
+        page = store.list_paths(conn, status=None if status == "all" else status, **args)
     return jsonify(page.as_dict())
 
 
 @bp.post(PATHS)
 @require("agent")
-@documented("Create a guided path from a document (its draft); problems that do not prevent "
-             "saving a draft are returned in `issues`",
-             requestBody=_document_body("The document; its `id` becomes the path's key"))
+@documented("Create a guided path from a document (its draft)",
+            description=_DOCUMENT_RULES + _KEY_RULES, query=[], **_DOCUMENT, returns=PATH_WITH_ISSUES,
+            status=201, errors=[409])
 def create_path():
     document = json_body()
     ctx, registry, limits, apps = _rules()
@@ -115,19 +165,22 @@ def create_path():
     return response, 201
 
 
-@bp.get(f"{PATHS}/<path_ref>")
+@bp.get(ONE_PATH)
 @require("agent")
-@documented("Get a guided path (by id or key) with its draft and the problems publishing it would report")
+@documented("Get a guided path (by id or key) with its draft and the problems publishing it would report",
+            query=[], returns=PATH_WITH_ISSUES, schemas=DOCUMENT_COMPONENTS)
 def get_path(path_ref: str):
     ctx, registry, limits, apps = _rules()
     with ctx.engine.connect() as conn:
         return jsonify(store.get(conn, path_ref, registry, limits=limits, known_apps=apps))
 
 
-@bp.put(f"{PATHS}/<path_ref>")
+@bp.put(ONE_PATH)
 @require("agent")
 @documented("Replace the draft (published versions never change)",
-             requestBody=_document_body("The whole new draft document"))
+            description=_DOCUMENT_RULES + _ARCHIVED + "The key (`id`) of a path that was published cannot "
+                        "change (409 `key_immutable`); before that it may, to a key not taken (409 `key_taken`).",
+            query=[], **_DOCUMENT, returns=PATH_WITH_ISSUES, errors=[409])
 def replace_draft(path_ref: str):
     document = json_body()
     ctx, registry, limits, apps = _rules()
@@ -137,13 +190,23 @@ def replace_draft(path_ref: str):
     return jsonify(_with_issues(path, issues))
 
 
-@bp.patch(f"{PATHS}/<path_ref>")
+# A component, so that the two media types share one schema (client generators would
+# otherwise make two models of one name).
+_MERGE_PATCH = {"GuidedPathMergePatch": {
+    "type": "object", "description": "A JSON Merge Patch (RFC 7396) of the draft: a field set replaces it, null "
+    "deletes it, objects merge. The result must be a Guided Path document (`GuidedPathDocument`)."}}
+_MERGE_PATCH_REF = {"$ref": "#/components/schemas/GuidedPathMergePatch"}
+
+
+@bp.patch(ONE_PATH)
 @require("agent")
 @documented(
     "Change part of the draft with a JSON Merge Patch (RFC 7396; null deletes a field)",
+    description="The draft with the patch applied is then saved as by PUT: " + _DOCUMENT_RULES + _ARCHIVED,
+    query=[], returns=PATH_WITH_ISSUES, errors=[409], schemas={**DOCUMENT_COMPONENTS, **_MERGE_PATCH},
     requestBody={"required": True, "content": {
-        "application/merge-patch+json": {"schema": {"type": "object"}},
-        "application/json": {"schema": {"type": "object"}},
+        "application/merge-patch+json": {"schema": _MERGE_PATCH_REF},
+        "application/json": {"schema": _MERGE_PATCH_REF},
     }},
 )
 def patch_draft(path_ref: str):
@@ -164,9 +227,21 @@ def _merge_patch_body() -> dict[str, Any]:
     return data
 
 
-@bp.post(f"{PATHS}/<path_ref>/publish")
+_NO_OPTIONS = {"type": "object", "description": "No options yet: send no body, or {} (fields are ignored)"}
+
+
+@bp.post(f"{ONE_PATH}/publish")
 @require("admin")
-@documented("Publish the draft as the next immutable version (admin); 422 lists every problem")
+@documented(
+    "Publish the draft as the next immutable version (admin)",
+    description="The draft must have no problem at all: every step target, subpath (a published path of this "
+                "account), Guided Path App (on the account's allowlist) and media file it names must exist; "
+                "otherwise 422 lists every problem in `error.issues`. A draft identical to the latest version "
+                "is refused (409 `draft_unchanged`), as is an archived path (409 `path_archived`). The version "
+                "can never be changed or deleted afterwards.",
+    query=[], body=_NO_OPTIONS, body_required=False, returns=VERSION, status=201, errors=[409],
+    schemas=DOCUMENT_COMPONENTS,
+)
 def publish(path_ref: str):
     json_body(allow_empty=True)  # no options yet; refuse a malformed body all the same
     ctx, registry, limits, apps = _rules()
@@ -179,26 +254,34 @@ def publish(path_ref: str):
     return response, 201
 
 
-@bp.get(f"{PATHS}/<path_ref>/versions")
+@bp.get(f"{ONE_PATH}/versions")
 @require("agent")
-@documented("List the published versions, newest first (without documents)")
+@documented("List the published versions, newest first (without documents)", query=PAGING,
+            returns=page_of(VERSION_SUMMARY))
 def list_versions(path_ref: str):
-    reject_unknown({"limit", "cursor"})
     with tenant_ctx().engine.connect() as conn:
-        return jsonify(store.list_versions(conn, path_ref, **paging()).as_dict())
+        return jsonify(store.list_versions(conn, path_ref, **query_args()).as_dict())
 
 
-@bp.get(f"{PATHS}/<path_ref>/versions/<int(min=1, max={MAX_VERSION}):version>")
+VERSION_RULE = f"{ONE_PATH}/versions/<int(min=1, max={MAX_VERSION}):version>"
+
+
+@bp.get(VERSION_RULE)
 @require("agent")
-@documented("Get one published version with its document")
+@documented("Get one published version with its document", description="Published versions are immutable.",
+            query=[], returns=VERSION, schemas=DOCUMENT_COMPONENTS)
 def get_version(path_ref: str, version: int):
     with tenant_ctx().engine.connect() as conn:
         return jsonify(store.get_version(conn, path_ref, version))
 
 
-@bp.route(f"{PATHS}/<path_ref>/versions/<int(min=1, max={MAX_VERSION}):version>", methods=["PUT", "PATCH", "DELETE"])
+@bp.route(VERSION_RULE, methods=["PUT", "PATCH", "DELETE"])
 @require("agent")
-@documented("Refused (405): published versions are immutable; edit the draft and publish again")
+@documented("Refused: published versions are immutable",
+            description="Always 405 `immutable_version` for a version that exists (404 for one that does not): "
+                        "edit the draft (PUT /api/v1/guided-paths/{path_ref}) and publish it as a new version. "
+                        "Any body is ignored.",
+            query=[], returns={"$ref": "#/components/schemas/Error"}, status=405)
 def change_version(path_ref: str, version: int):
     with tenant_ctx().engine.connect() as conn:
         found = store.get_version(conn, path_ref, version)  # 404 first for a version that does not exist
@@ -209,18 +292,22 @@ def change_version(path_ref: str, version: int):
     )
 
 
-@bp.post(f"{PATHS}/<path_ref>/archive")
+@bp.post(f"{ONE_PATH}/archive")
 @require("admin")
-@documented("Archive a path (admin): no new runs or edits; runs in progress go on")
+@documented("Archive a path (admin): no new runs or edits; runs in progress go on",
+            description="409 `already_archived` if it is.", query=[], body=_NO_OPTIONS, body_required=False,
+            returns=PATH_DETAIL, errors=[409], schemas=DOCUMENT_COMPONENTS)
 def archive(path_ref: str):
     json_body(allow_empty=True)
     with tenant_ctx().begin() as conn:
         return jsonify(store.set_status(conn, path_ref, store.ARCHIVED, actor=actor_id()))
 
 
-@bp.post(f"{PATHS}/<path_ref>/restore")
+@bp.post(f"{ONE_PATH}/restore")
 @require("admin")
-@documented("Restore an archived path (admin)")
+@documented("Restore an archived path (admin)", description="409 `already_active` if it is not archived.",
+            query=[], body=_NO_OPTIONS, body_required=False, returns=PATH_DETAIL, errors=[409],
+            schemas=DOCUMENT_COMPONENTS)
 def restore(path_ref: str):
     json_body(allow_empty=True)
     with tenant_ctx().begin() as conn:
@@ -229,12 +316,17 @@ def restore(path_ref: str):
 
 @bp.post(f"{PATHS}/import")
 @require("admin")
-@documented("Import a document (admin): creates the path or replaces the draft of the path with "
-             "its id; ?publish=true publishes it too (all or nothing)",
-             requestBody=_document_body("A document, as exported"))
+@documented(
+    "Import a document (admin): creates the path, or replaces the draft of the path with its id",
+    description="201 when it created the path, 200 when it replaced a draft. " + _DOCUMENT_RULES + _KEY_RULES
+                + _ARCHIVED + "With ?publish=true the draft is published too, all or nothing: if publishing "
+                "is refused (422 with every problem, 409) nothing is saved; importing a file identical to the "
+                "latest version publishes nothing and answers that version.",
+    query=[Param("publish", {"type": "boolean", "default": False}, "Also publish the imported draft")],
+    **_DOCUMENT, returns=IMPORTED, status=201, responses={200: IMPORTED}, errors=[409],
+)
 def import_path():
-    reject_unknown({"publish"})
-    publish_it = _flag("publish")
+    publish_it = query_args()["publish"]
     document = json_body()
     ctx, registry, limits, apps = _rules()
     with ctx.begin() as conn:
@@ -245,16 +337,16 @@ def import_path():
     return jsonify(body), 201 if result.created else 200
 
 
-@bp.get(f"{PATHS}/<path_ref>/export")
+@bp.get(f"{ONE_PATH}/export")
 @require("agent")
-@documented("Export a document as a JSON file: the latest published version, ?version=N, or "
-             "?version=draft (the draft is exported when nothing is published yet)")
+@documented("Export a document as a JSON file (Content-Disposition: attachment)",
+            description="The latest published version, ?version=N, or ?version=draft; the draft when nothing "
+                        "is published yet. 404 for a version that does not exist.",
+            query=[VERSION_PARAM], returns=DOCUMENT_REF, schemas=DOCUMENT_COMPONENTS)
 def export_path(path_ref: str):
-    reject_unknown({"version"})
-    raw = request.args.get("version") or None
-    version: int | str | None = raw
-    if raw not in (None, "draft"):
-        version = int_param("version", minimum=1, maximum=MAX_VERSION)
+    raw = query_args()["version"]
+    # The declaration documents "an integer or 'draft'"; Param checks one type, so the number is parsed here.
+    version = raw if raw in (None, "draft") else parse_int(raw, field="version", minimum=1, maximum=MAX_VERSION)
     with tenant_ctx().engine.connect() as conn:
         document, filename = store.export_document(conn, path_ref, version)
     response = Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n",

@@ -4,8 +4,8 @@ app outputs, abandon, hand over.
 Views are thin: they open one transaction on the tenant's database and call
 :mod:`~guidepath.guided_paths.run_store`, which holds the rules; after it
 commits, the enabled plugins may complete the actions the run reached (hook
-``perform_action``). Every view has an ``openapi`` attribute (a test fails for an
-undocumented route).
+``perform_action``). Every view is ``@documented``: the declaration checks the
+query string before the view runs and is what ``GET /api/openapi.json`` says.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from guidepath.core.plugin_api import (
+    PAGING,
     Invalid,
+    Param,
     actor_id,
     documented,
     json_body,
-    paging,
-    reject_unknown,
+    page_of,
+    query_args,
     require,
     tenant_ctx,
     validate,
@@ -30,12 +32,19 @@ from guidepath.core.plugin_api import (
 from .. import run_store
 from ..hooks import PathHooks
 from ..plugin import tenant_apps
+from ..sansio.run_state import RUN_STATUSES
+from .schemas import RUN, RUN_SUMMARY
 
 log = logging.getLogger("guidepath.guided_paths")
 bp = Blueprint("guided_path_runs", __name__)
 
 RUNS = "/api/v1/runs"
 
+_NO_OPTIONS = {"type": "object", "description": "No options yet: send no body, or {} (fields are ignored)"}
+_CONFLICTS = ("A run that is not waiting on that step (another answer came first, it moved on or finished) "
+              "is a 409 (`not_current_step`, `run_finished`); nothing changes. ")
+_ACTIONS = ("After it, the enabled plugins may complete the actions the run reaches (at most "
+            "10 in a row), so the answer may show a later step.")
 
 
 def _env() -> run_store.RunEnv:
@@ -91,10 +100,26 @@ def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -
     return jsonify(run)
 
 
+START_BODY = {
+    **run_store.START_SCHEMA,
+    "oneOf": [{"required": ["path_id"]}, {"required": ["path_key"]}],
+    "description": "Exactly one of path_id and path_key.",
+}
+
+
 @bp.post(RUNS)
 @require("agent")
-@documented("Start a run on the latest published version of a path (the run stays pinned to it)",
-             body=run_store.START_SCHEMA)
+@documented(
+    "Start a run on the latest published version of a path (the run stays pinned to it)",
+    description="Give exactly one of `path_id` and `path_key` (422 otherwise); a path that does not exist is "
+                "404, an archived one or one not published yet 409 (`path_archived`, `not_published`). "
+                "`session_id` and `customer_id` must name an existing session and customer (422), and the "
+                "session's customer must be the customer given. `mode` defaults to agent with a session, "
+                "else self_service, which the guided_paths setting allow_self_service may forbid (403 "
+                "`self_service_disabled`). `variables` must be declared by the document, with their types. "
+                + _ACTIONS,
+    query=[], body=START_BODY, returns=RUN, status=201, errors=[404, 409],
+)
 def start_run():
     data = json_body()
     env = _env()
@@ -108,20 +133,28 @@ def start_run():
 
 @bp.get(RUNS)
 @require("agent")
-@documented("List runs: ?session_id=, ?status= (a status or 'live'), ?path_id= (id or key), limit, cursor")
+@documented(
+    "List runs (paginated, oldest first), without their variables, answers and history",
+    query=[
+        *PAGING,
+        Param("session_id", {"type": "string", "maxLength": 40}, "Only the runs of this support session"),
+        Param("status", {"type": "string", "enum": ["live", *RUN_STATUSES]},
+              "Only runs in this status; `live`: every status of a run that is not finished"),
+        Param("path_id", {"type": "string", "maxLength": 63},
+              "Only runs of this path (its id or key); an unknown path lists nothing"),
+    ],
+    returns=page_of(RUN_SUMMARY),
+)
 def list_runs():
-    reject_unknown({"session_id", "status", "path_id", "limit", "cursor"})
-    args = request.args
     with tenant_ctx().engine.connect() as conn:
-        page = run_store.list_runs(conn, session_id=args.get("session_id") or None, status=args.get("status") or None,
-                              path_id=args.get("path_id") or None, **paging())
+        page = run_store.list_runs(conn, **query_args())
     return jsonify(page.as_dict())
 
 
 @bp.get(f"{RUNS}/<run_id>")
 @require("agent")
 @documented("Get a run (resume): status, the current step rendered in the run's locale (`view`), "
-             "variables, answers and the recorded history")
+            "variables, answers and the recorded history", query=[], returns=RUN)
 def get_run(run_id: str):
     with tenant_ctx().engine.connect() as conn:
         run = run_store.get(conn, run_id)
@@ -130,8 +163,11 @@ def get_run(run_id: str):
 
 @bp.post(f"{RUNS}/<run_id>/answers")
 @require("agent")
-@documented("Answer the step the run waits on; 409 if it waits on another step",
-             body=run_store.ANSWER_SCHEMA)
+@documented("Answer the step the run waits on",
+            description="`step_id` names the step the caller answers; `value` must fit it (its `view` says "
+                        "how: a choice among the options, a number within bounds…; 422 naming the problem, "
+                        "e.g. `not_an_option`, otherwise). " + _CONFLICTS + _ACTIONS,
+            query=[], body=run_store.ANSWER_SCHEMA, returns=RUN, errors=[409])
 def answer_run(run_id: str):
     data = json_body()
     env = _env()
@@ -143,7 +179,10 @@ def answer_run(run_id: str):
 
 @bp.post(f"{RUNS}/<run_id>/back")
 @require("agent")
-@documented("Undo the last answer: the run waits on that step again", body=run_store.BACK_SCHEMA, body_required=False)
+@documented("Undo the last answer: the run waits on that step again",
+            description="With `step_id`, only if the run still waits on that step (409 otherwise); 409 "
+                        "`nothing_to_undo` at the first step, `run_finished` once finished.",
+            query=[], body=run_store.BACK_SCHEMA, body_required=False, returns=RUN, errors=[409])
 def back_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
@@ -156,7 +195,8 @@ def back_run(run_id: str):
 @bp.post(f"{RUNS}/<run_id>/actions/<step_id>")
 @require("agent")
 @documented("Report the result of the action the run waits on (ok=false continues at on_error)",
-             body=run_store.ACTION_SCHEMA)
+            description="The run must wait on this action step. " + _CONFLICTS + _ACTIONS,
+            query=[], body=run_store.ACTION_SCHEMA, body_required=False, returns=RUN, errors=[409])
 def complete_action(run_id: str, step_id: str):
     data = json_body(allow_empty=True)
     env = _env()
@@ -168,10 +208,12 @@ def complete_action(run_id: str, step_id: str):
 
 @bp.post(f"{RUNS}/<run_id>/apps/<step_id>")
 @require("agent")
-@documented("Report a Guided Path App's output: the app must be on the tenant's allowlist (409 "
-             "app_not_allowed) and the output must match the app's declared output_schema and the "
-             "step's output_schema (422 invalid_output, nothing stored)",
-             body=run_store.APP_SCHEMA)
+@documented("Report a Guided Path App's output",
+            description="The app must still be on the account's allowlist with an https:// URL (409 "
+                        "`app_not_allowed`) and the output must match the app's declared output_schema and "
+                        "the step's output_schema (422 `invalid_output`, nothing stored). " + _CONFLICTS
+                        + _ACTIONS,
+            query=[], body=run_store.APP_SCHEMA, returns=RUN, errors=[409])
 def complete_app(run_id: str, step_id: str):
     data = json_body()
     env = _env()
@@ -184,7 +226,8 @@ def complete_app(run_id: str, step_id: str):
 
 @bp.post(f"{RUNS}/<run_id>/abandon")
 @require("agent")
-@documented("Abandon the run for good")
+@documented("Abandon the run for good", description="409 `run_finished` once it is finished.",
+            query=[], body=_NO_OPTIONS, body_required=False, returns=RUN, errors=[409])
 def abandon_run(run_id: str):
     json_body(allow_empty=True)
     env = _env()
@@ -196,7 +239,10 @@ def abandon_run(run_id: str):
 @bp.post(f"{RUNS}/<run_id>/handover")
 @require("agent")
 @documented("Hand a self-service run over to the agents: attach it to a waiting support session",
-             body=run_store.HANDOVER_SCHEMA, body_required=False)
+            description="`session_id`, when given, must name an existing session of the run's customer (422) "
+                        "that has not ended (409); without it the run's own session is used, or a new one is "
+                        "opened. 409 for a run already handed over, abandoned or run by an agent.",
+            query=[], body=run_store.HANDOVER_SCHEMA, body_required=False, returns=RUN, errors=[409])
 def hand_over_run(run_id: str):
     data = json_body(allow_empty=True)
     env = _env()
