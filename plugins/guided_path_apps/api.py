@@ -1,14 +1,15 @@
 """``/api/v1/guided-path-apps``: admins register the apps ``app`` steps may embed.
 
 Any agent reads the list (the agent console shows app titles); only admins change
-it. Every view is ``@documented`` for ``GET /api/openapi.json``.
+it. Every view is ``@documented``: the declaration checks the query string before
+the view runs and is what ``GET /api/openapi.json`` says about the route.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from guidepath.core.plugin_api import Invalid, actor_id, documented, json_body, page_limit, require, tenant_ctx
+from guidepath.core.plugin_api import PAGING, actor_id, documented, json_body, page_of, query_args, require, tenant_ctx
 
 from . import registry
 from .plugin import allow_loopback_http
@@ -17,28 +18,70 @@ bp = Blueprint("guided_path_apps", __name__)
 
 APPS = "/api/v1/guided-path-apps"
 
+_TIME = {"type": "string", "format": "date-time"}
+
+# The https:// rule of origins.app_origin as a pattern, for the OpenAPI document only
+# (the server checks with app_origin, whose messages say what is wrong): a host of
+# printable ASCII without userinfo, an optional port up to 65535, then any printable
+# ASCII. IPv6 literals ([::1]) and, with allow_loopback_http, plain http:// to loopback
+# hosts are accepted too but left out of the pattern. test_routes_declared.py checks
+# that every URL it matches is accepted.
+_HOST = r'[!"$-.0-9;->A-Z\\^-~]+'
+_PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})?)?"
+URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]://{_HOST}{_PORT}(?:[/?#][!-~]*)?$"
+
+
+def _documented(schema: dict) -> dict:
+    url = {**schema["properties"]["url"], "pattern": URL_PATTERN}
+    return {**schema, "properties": {**schema["properties"], "url": url}}
+
+
+APP_BODY, PATCH_BODY = _documented(registry.APP_SCHEMA), _documented(registry.PATCH_SCHEMA)
+#: An app as every route answers it.
+APP = {
+    "type": "object",
+    "required": ["id", "key", "title", "url", "origin", "input_schema", "output_schema", "created_by",
+                 "created_at", "updated_at", "usable"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^gpa_[0-9a-z]{26}$"},
+        **{name: registry.APP_SCHEMA["properties"][name] for name in ("key", "title", "url")},
+        "origin": {"type": "string", "description": "The URL's origin: what the run page's frame-src allows"},
+        "input_schema": registry.APP_SCHEMA["properties"]["input_schema"],
+        "output_schema": registry.APP_SCHEMA["properties"]["output_schema"],
+        "created_by": {"type": ["string", "null"]},
+        "created_at": _TIME,
+        "updated_at": _TIME,
+        "usable": {"type": "boolean", "description": "false when the URL is no longer allowed (an http:// URL "
+                   "after allow_loopback_http was switched off): app steps refuse it"},
+    },
+}
+_RULES = (
+    "`url` must be an https:// URL with a host and no user name or password (422); plain http:// is accepted "
+    "only for loopback hosts (localhost, 127.0.0.1, [::1]) while the plugin setting allow_loopback_http is on. "
+    "`input_schema` and `output_schema` must be valid JSON Schemas (2020-12; 422 naming the field). `key` "
+    "is unique in the account (409 `key_taken`)."
+)
+
 
 @bp.get(APPS)
 @require("agent")
-@documented("List the Guided Path Apps registered for this account (paginated: limit, cursor); "
-            "`usable` is false when the URL is no longer allowed (e.g. http after allow_loopback_http was switched off)")
+@documented("List the Guided Path Apps registered for this account (paginated, oldest first)",
+            description="`usable` is false when the URL is no longer allowed (e.g. http after "
+                        "allow_loopback_http was switched off).", query=PAGING, returns=page_of(APP))
 def list_apps():
-    unknown = set(request.args) - {"limit", "cursor"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise Invalid(f"unknown query parameter {name!r}; allowed: cursor, limit", field=name)
     ctx = tenant_ctx()
     loopback = allow_loopback_http(ctx)
     with ctx.engine.connect() as conn:
-        page = registry.list_apps(conn, limit=page_limit(request.args.get("limit")),
-                                  cursor=request.args.get("cursor") or None, allow_loopback_http=loopback)
+        page = registry.list_apps(conn, **query_args(), allow_loopback_http=loopback)
     return jsonify(page.as_dict())
 
 
 @bp.post(APPS)
 @require("admin")
-@documented("Register a Guided Path App (admin): key (what app steps name in app_id), title, https "
-            "url, input_schema and output_schema (JSON Schemas)", body=registry.APP_SCHEMA)
+@documented("Register a Guided Path App (admin)",
+            description="`key` is what app steps name in `app_id`; the app page is embedded in a sandboxed "
+                        "iframe and its output is checked on the server. " + _RULES,
+            query=[], body=APP_BODY, returns=APP, status=201, errors=[409])
 def create_app():
     data = json_body()
     ctx = tenant_ctx()
@@ -52,7 +95,7 @@ def create_app():
 
 @bp.get(f"{APPS}/<ref>")
 @require("agent")
-@documented("Get a Guided Path App by id or key")
+@documented("Get a Guided Path App by id or key", query=[], returns=APP)
 def get_app(ref: str):
     ctx = tenant_ctx()
     loopback = allow_loopback_http(ctx)
@@ -62,7 +105,8 @@ def get_app(ref: str):
 
 @bp.put(f"{APPS}/<ref>")
 @require("admin")
-@documented("Replace a Guided Path App (admin)", body=registry.APP_SCHEMA)
+@documented("Replace a Guided Path App (admin)", description=_RULES, query=[], body=APP_BODY,
+            returns=APP, errors=[409])
 def replace_app(ref: str):
     data = json_body()
     ctx = tenant_ctx()
@@ -73,7 +117,9 @@ def replace_app(ref: str):
 
 @bp.patch(f"{APPS}/<ref>")
 @require("admin")
-@documented("Change some fields of a Guided Path App (admin)", body=registry.PATCH_SCHEMA)
+@documented("Change some fields of a Guided Path App (admin)",
+            description="Fields left out keep their value; the result is checked as a whole. " + _RULES,
+            query=[], body=PATCH_BODY, returns=APP, errors=[409])
 def patch_app(ref: str):
     data = json_body()
     ctx = tenant_ctx()
@@ -84,8 +130,9 @@ def patch_app(ref: str):
 
 @bp.delete(f"{APPS}/<ref>")
 @require("admin")
-@documented("Remove a Guided Path App from the allowlist (admin); paths using it can no longer "
-            "be published and their runs refuse its output (409 app_not_allowed)")
+@documented("Remove a Guided Path App from the allowlist (admin)",
+            description="Paths using it can no longer be published and their runs refuse its output (409 "
+                        "`app_not_allowed`).", query=[], status=204)
 def delete_app(ref: str):
     with tenant_ctx().begin() as conn:
         registry.delete(conn, ref, actor=actor_id())

@@ -31,16 +31,16 @@ from flask import (
     abort,
     make_response,
     render_template,
-    request,
     send_from_directory,
 )
 from guidepath.core.plugin_api import (
     Forbidden,
-    Invalid,
     NotFound,
+    Param,
     Unauthorized,
     current_principal,
     documented,
+    query_args,
     support_sessions,
     tenant_ctx,
 )
@@ -91,13 +91,22 @@ def _page(template: str, status: int, ws_origins: list[str] | None = None, **con
     return response
 
 
+HTML = {"type": "string", "description": "An HTML page"}
+
+
 @bp.get("/nexus/<session_id>")
-@documented("HTML page viewing a session's device through the relay (remote control or camera, "
-            "?kind=remote_control|camera) and playing its recordings; a sign-in form when not signed in")
+@documented(
+    "HTML page viewing a session's device through the relay and playing its recordings",
+    description="For signed-in agents (session cookie): without one the page is a sign-in form (401, HTML); "
+                "an API key is refused (403): keys cannot watch a device. A session that does not exist in "
+                "this account is an HTML notice (404).",
+    query=[Param("kind", {"type": "string", "enum": list(KINDS), "default": "remote_control"},
+                 "What to view: the device's screen (remote control) or its camera")],
+    returns=HTML, returns_media_type="text/html", responses={401: HTML, 404: HTML}, errors=[403],
+    security=[{"session": []}],
+)
 def nexus_page(session_id: str):
-    kind = request.args.get("kind", "remote_control")
-    if kind not in KINDS:
-        raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    kind = query_args()["kind"]
     ctx = tenant_ctx()
     try:
         principal = current_principal()
@@ -124,8 +133,10 @@ def nexus_page(session_id: str):
 
 
 @bp.get("/nexus/assets/<name>")
-@documented("The viewer page's scripts and styles: nexus.js, nexus-signin.js, relay-codec.js, nexus.css",
-            security=[])
+@documented("The viewer page's scripts and styles",
+            description=f"One of: {', '.join(ASSETS)} (404 for anything else).",
+            query=[], returns={"type": "string"}, returns_media_type=sorted(set(ASSETS.values())),
+            responses={304: None}, security=[])
 def nexus_asset(name: str):
     mimetype = ASSETS.get(name)
     if mimetype is None:
