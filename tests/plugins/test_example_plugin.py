@@ -20,6 +20,7 @@ import pytest
 
 from guidepath.core.plugins import PluginInfo, hookimpl
 from guidepath.core.testing.pytest_plugin import TestTenant
+from openapi_declared import check_declared
 
 HELLO_SCHEMA = {
     "type": "object",
@@ -249,9 +250,23 @@ def test_handle_event_counts_state_changes_of_the_tenants_that_enabled_it(hello_
 
 
 def test_its_routes_are_in_the_openapi_document(hello_tenant):
-    paths = hello_tenant.client().get("/api/openapi.json").json()["paths"]
+    openapi = hello_tenant.client().get("/api/openapi.json").json()
+    paths = openapi["paths"]
     assert paths["/hello/"]["get"]["summary"].startswith("Greet the calling agent")
     assert paths["/hello/stats"]["get"]["summary"].startswith("How many session state changes")
+    # Declared answers, and the statuses inferred from @require and the declared query.
+    assert {"200", "401", "403", "422"} <= set(paths["/hello/"]["get"]["responses"])
+    configure(hello_tenant, {"enabled": True})
+    for path in ("/hello/", "/hello/stats"):
+        check_declared(openapi, "GET", path, hello_tenant.admin.get(path))
+
+
+@pytest.mark.parametrize("path", ["/hello/", "/hello/stats"])
+def test_its_routes_refuse_a_query_parameter_they_do_not_declare(hello_tenant, path):
+    configure(hello_tenant, {"enabled": True})
+    response = hello_tenant.admin.get(path, params={"colour": "red"})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "colour"
 
 
 @pytest.mark.slow

@@ -54,9 +54,20 @@ SEEN_TTL_SECONDS = 7 * 24 * 3600
 bp = Blueprint("hello", __name__, url_prefix="/hello")
 
 
+# ``@documented`` goes innermost, below ``@require``: it declares what the route takes
+# and answers. ``query=[]`` means "no query parameters": any other is refused (422)
+# before the view runs. The declaration is also the route's entry in the OpenAPI
+# document (GET /api/openapi.json).
 @bp.get("/")
 @require("agent")
-@documented("Greet the calling agent with the tenant's greeting (hello plugin)")
+@documented(
+    "Greet the calling agent with the tenant's greeting (hello plugin)",
+    description="The greeting is the plugin setting `greeting` (upper case with `shout`); each call emits "
+                "the event hello.greeted.",
+    query=[],
+    returns={"type": "object", "required": ["message", "tenant"], "properties": {
+        "message": {"type": "string"}, "tenant": {"type": "string", "description": "The account's slug"}}},
+)
 def greet():
     # guidepath has already answered 404 if the tenant has this plugin disabled,
     # and 401 if the caller is not logged in: this code runs only when both pass.
@@ -71,7 +82,12 @@ def greet():
 
 @bp.get("/stats")
 @require("agent")
-@documented("How many session state changes the hello plugin has counted")
+@documented(
+    "How many session state changes the hello plugin has counted",
+    query=[],
+    returns={"type": "object", "required": ["state_changes"], "properties": {
+        "state_changes": {"type": "integer", "minimum": 0}}},
+)
 def stats():
     raw = tenant_ctx().cache.get(STATE_CHANGES_KEY)
     return jsonify({"state_changes": int(raw or 0)})
