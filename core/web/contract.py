@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from flask import g, request
@@ -42,6 +41,7 @@ from flask import g, request
 from ..domain.errors import Invalid
 from ..domain.integers import INT64_MAX, INT64_MIN, parse_int
 from ..domain.records import DEFAULT_PAGE, MAX_PAGE
+from ..domain.timestamps import parse_timestamp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,8 +78,14 @@ class Param:
         if limit is not None and len(raw) > limit:
             raise Invalid(f"{self.name} may be at most {limit} characters", field=self.name)
         if self.schema.get("format") == "date-time":
-            return _timestamp(self.name, raw)
+            return parse_timestamp(raw, field=self.name)
         return raw
+
+    @property
+    def accepts_empty(self) -> bool:
+        """Whether ``?name=`` is a valid (empty) value rather than a malformed one."""
+        return self.schema.get("type") == "string" and not (
+            {"enum", "const", "format", "minLength", "pattern"} & set(self.schema))
 
     def document(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"name": self.name, "in": "query", "required": self.required,
@@ -87,14 +93,6 @@ class Param:
         if self.description:
             spec["description"] = self.description
         return spec
-
-
-def _timestamp(name: str, raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(f"{name} must be an ISO-8601 timestamp like 2026-01-31T12:00:00Z", field=name) from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 LIMIT = Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE},
@@ -138,7 +136,9 @@ class Operation:
         values: dict[str, Any] = {}
         for name, param in declared.items():
             raw = args.get(name)
-            if raw is None or raw == "":
+            # An empty value counts as absent only where "" is a valid value of the
+            # parameter (a plain string); ?limit= or ?since= is a 422 like any bad value.
+            if raw is None or (raw == "" and param.accepts_empty):
                 if param.required:
                     raise Invalid(f"{name} is required", field=name)
                 values[name] = param.schema.get("default")

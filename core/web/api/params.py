@@ -11,13 +11,14 @@ never ``int(request.args[...])``: see :mod:`guidepath.core.domain.integers`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import request
 
 from ...domain.errors import Invalid
 from ...domain.integers import INT64_MAX, parse_int
 from ...domain.records import page_limit
+from ...domain.timestamps import parse_timestamp
 
 
 def paging() -> dict:
@@ -35,13 +36,7 @@ def int_param(name: str, *, minimum: int = 0, maximum: int = INT64_MAX,
 
 def timestamp(name: str) -> datetime | None:
     raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(f"{name} must be an ISO-8601 timestamp like 2026-01-31T12:00:00Z", field=name) from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return parse_timestamp(raw, field=name) if raw else None
 
 
 def reject_unknown(allowed: set[str]) -> None:
