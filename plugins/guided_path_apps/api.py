@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify
 from guidepath.core.plugin_api import PAGING, actor_id, documented, json_body, page_of, query_args, require, tenant_ctx
 
 from . import registry
+from .origins import MAX_HOST_LENGTH
 from .plugin import allow_loopback_http
 
 bp = Blueprint("guided_path_apps", __name__)
@@ -22,11 +23,11 @@ _TIME = {"type": "string", "format": "date-time"}
 
 # The https:// rule of origins.app_origin as a pattern, for the OpenAPI document only
 # (the server checks with app_origin, whose messages say what is wrong): a host of
-# printable ASCII without userinfo, an optional port up to 65535, then any printable
+# printable ASCII without userinfo and at most MAX_HOST_LENGTH long, an optional port up to 65535, then any printable
 # ASCII. IPv6 literals ([::1]) and, with allow_loopback_http, plain http:// to loopback
 # hosts are accepted too but left out of the pattern. test_routes_declared.py checks
 # that every URL it matches is accepted.
-_HOST = r'[!"$-.0-9;->A-Z\\^-~]+'
+_HOST = r'[!"$-.0-9;->A-Z\\^-~]{1,%d}' % MAX_HOST_LENGTH
 _PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})?)?"
 URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]://{_HOST}{_PORT}(?:[/?#][!-~]*)?$"
 

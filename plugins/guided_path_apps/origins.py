@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from guidepath.core.plugin_api import Invalid
 
 MAX_URL_LENGTH = 2048
+#: The longest host name DNS allows; it also keeps an origin within its 300-character column.
+MAX_HOST_LENGTH = 253
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +51,9 @@ def app_origin(url: str, *, allow_loopback_http: bool, field: str = "url") -> st
     host = (parts.hostname or "").lower()
     if scheme not in ("https", "http") or not host:
         raise Invalid("the URL must start with https:// and name a host", field=field)
+    if len(host) > MAX_HOST_LENGTH:
+        raise Invalid(f"the URL's host name is longer than {MAX_HOST_LENGTH} characters (the most DNS "
+                      "allows)", field=field)
     if parts.username is not None or parts.password is not None:
         raise Invalid("the URL must not carry a user name or password", field=field)
     if scheme == "http":

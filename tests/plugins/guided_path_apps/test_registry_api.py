@@ -226,3 +226,22 @@ def test_the_migration_creates_exactly_the_table(tmp_path):
             assert compare_metadata(context, migrate.tenant_target_metadata()) == []
     finally:
         engine.dispose()
+
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_a_host_name_longer_than_dns_allows_is_a_422_and_stores_nothing(tenant, method):
+    """Found by the contract tester: a 300-character host overflowed the origin column
+    on PostgreSQL (a 500); DNS allows 253, so such a URL is refused before storing."""
+    admin = tenant.admin
+    assert admin.post(APPS, json=SPEED).status_code == 201
+    before = rows(tenant)
+    url = "https://" + "a" * 254 + "/speed/"
+    if method == "post":
+        response = admin.post(APPS, json={**SPEED, "key": "other", "url": url})
+    else:
+        response = getattr(admin, method)(f"{APPS}/speed-test", json={**SPEED, "url": url} if method == "put"
+                                          else {"url": url})
+    found = error(response, 422)
+    assert found["field"] == "url" and "253" in found["message"]
+    assert rows(tenant) == before
