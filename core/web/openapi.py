@@ -41,7 +41,7 @@ DOCUMENT_SCHEMA = {
         "servers": {"type": "array", "items": {"type": "object", "required": ["url"]}},
         "paths": {"type": "object"},
         "components": {"type": "object"},
-        "security": {"type": "array"},
+        "security": {"type": "array", "items": {"type": "object"}},
     },
     "description": "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)",
 }

@@ -100,9 +100,17 @@ def _shown(run: dict[str, Any], apps: dict[str, dict[str, Any]] | None = None) -
     return jsonify(run)
 
 
+def _start_by(field: str) -> dict:
+    """The start body naming the path by ``field`` alone: a complete object schema, so
+    client generators make one typed model per way of starting a run."""
+    other = "path_key" if field == "path_id" else "path_id"
+    properties = {k: v for k, v in run_store.START_SCHEMA["properties"].items() if k != other}
+    return {**run_store.START_SCHEMA, "title": "StartRunBy" + ("Id" if field == "path_id" else "Key"),
+            "properties": properties, "required": [field]}
+
+
 START_BODY = {
-    **run_store.START_SCHEMA,
-    "oneOf": [{"required": ["path_id"]}, {"required": ["path_key"]}],
+    "oneOf": [_start_by("path_id"), _start_by("path_key")],
     "description": "Exactly one of path_id and path_key.",
 }
 
