@@ -53,7 +53,7 @@ def build_document() -> dict[str, Any]:
         if rule.endpoint == "static":
             continue
         view = current_app.view_functions.get(rule.endpoint)
-        legacy = getattr(view, "openapi", None)  # a dict: the old way, until nothing uses it
+        legacy = getattr(view, "openapi", None)  # a dict: the old way, deprecated in partner API 1.0 (docs/CHANGELOG.md)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(openapi_path(rule), {})[method.lower()] = build_operation(rule, method, view, legacy)
     add_links(paths)
