@@ -15,6 +15,7 @@ import pytest
 from guidepath.core.kernel import Kernel
 from guidepath.core.testing.client import TenantClient
 from guidepath.core.testing.pytest_plugin import TestTenant
+from relay_support import running_relay as running_relay_for
 
 AGENT_PASSWORD = "correct-horse-battery-agent"
 
@@ -81,32 +82,8 @@ def relay_running(guidepath_kernel: Kernel, guidepath_app) -> Iterator[object]:
 
     Embedded: the relay the remote_control/camera_share workers start inside the app.
     Server: one in a thread, registered in Redis with the app's master key, as
-    ``guidepath relay`` runs (the same as tests/plugins/conftest.py's ``running_relay``,
-    which a conftest in another folder cannot import; module-scoped here so it is
-    gone before other suites count relays).
+    ``guidepath relay`` runs (``tests/relay_support.py``, shared with the plugin
+    tests; module-scoped here so it is gone before other suites count relays).
     """
-    from guidepath.relay.hosting import hosting_for
-    from guidepath.relay.registry import RedisRegistry
-    from guidepath.relay.reports import RedisReports
-    from guidepath.relay.server import RelayServer, RelaySettings
-
-    hosting = hosting_for(guidepath_kernel)
-    if hosting.embedded:
-        local = hosting.acquire_local_relay()
-        try:
-            yield local
-        finally:
-            hosting.release_local_relay()
-        return
-    url = guidepath_kernel.config.redis_url
-    relay = RelayServer(RelaySettings(
-        relay_id=f"contract-relay-{secrets.token_hex(4)}", ticket_secret=hosting.secret, tcp_port=0, ws_port=0,
-        master_key=guidepath_kernel.master_key, file_store=guidepath_kernel.files,
-        reports=RedisReports.from_url(url, stream=f"{hosting.namespace}:reports"),
-        registry=RedisRegistry.from_url(url, prefix=hosting.namespace),
-        registry_interval_seconds=1.0,
-    )).start_in_thread()
-    try:
+    with running_relay_for(guidepath_kernel, "contract-relay") as relay:
         yield relay
-    finally:
-        relay.stop()

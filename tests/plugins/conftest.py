@@ -26,6 +26,7 @@ from guidepath.core.testing.kernels import tenant_maker, test_kernel
 from guidepath.core.testing.pytest_plugin import TestTenant
 
 from example_packages import EXAMPLES, copy_example, installed_wheel
+from relay_support import running_relay as running_relay_for
 
 EXAMPLE_DIR = EXAMPLES / "guidepath-hello"
 EXAMPLE_PACKAGE = "guidepath_hello"
@@ -88,28 +89,5 @@ def running_relay(guidepath_kernel: Kernel, guidepath_app) -> Iterator[object]:
     own in production; here one runs in a thread, registered in Redis and reporting
     to the Redis stream, with the app's master key — what `guidepath relay` does.
     """
-    from guidepath.relay.hosting import hosting_for
-    from guidepath.relay.registry import RedisRegistry
-    from guidepath.relay.reports import RedisReports
-    from guidepath.relay.server import RelayServer, RelaySettings
-
-    hosting = hosting_for(guidepath_kernel)
-    if hosting.embedded:
-        local = hosting.acquire_local_relay()
-        try:
-            yield local
-        finally:
-            hosting.release_local_relay()
-        return
-    url = guidepath_kernel.config.redis_url
-    relay = RelayServer(RelaySettings(
-        relay_id=f"test-relay-{id(guidepath_kernel):x}", ticket_secret=hosting.secret, tcp_port=0, ws_port=0,
-        master_key=guidepath_kernel.master_key, file_store=guidepath_kernel.files,
-        reports=RedisReports.from_url(url, stream=f"{hosting.namespace}:reports"),
-        registry=RedisRegistry.from_url(url, prefix=hosting.namespace),
-        registry_interval_seconds=1.0,
-    )).start_in_thread()
-    try:
+    with running_relay_for(guidepath_kernel, "test-relay") as relay:
         yield relay
-    finally:
-        relay.stop()
