@@ -147,7 +147,9 @@ class RecordingReader:
 
     def records(self, *, start_at: float = 0.0) -> Iterator[Record]:
         """Yield records in order, skipping (without copying) those before *start_at*."""
-        threshold = int(start_at * 1_000_000)
+        # Records carry whole microseconds; round, since a time read back from a record
+        # (t_us / 1e6) times 1e6 may land just below its own microsecond (492.99999…).
+        threshold = round(start_at * 1_000_000)
         while True:
             head = self._bytes.take(RECORD.size)
             if not head:
