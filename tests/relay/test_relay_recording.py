@@ -68,19 +68,28 @@ def test_relay_records_a_session_into_the_tenant_file_store(relay, tickets, mast
 
 
 
-def test_seeking_to_a_records_own_time_starts_at_that_record(tmp_path):
+
+def test_seeking_to_a_records_own_time_starts_at_that_record(tmp_path, monkeypatch):
     """A record's time read back (microseconds / 1e6) is a float that, times 1e6, can
     fall just below its own microsecond; seeking to it must not return the one before
-    (CI once failed at t=0.000493: int(492.99999999999994) == 492)."""
+    (CI once failed at t=0.000493: int(492.99999999999994) == 492). The recording's
+    clock is stepped one microsecond per frame so every microsecond is present."""
+    import time
+    from types import SimpleNamespace
+
+    from guidepath.relay import recording
+
+    # Half a microsecond past each one, so the writer stores exactly 1, 2, … 1000.
+    ticks = iter([0.0, 0.0] + [(us + 0.5) / 1_000_000 for us in range(1, 1001)])
+    monkeypatch.setattr(recording, "time", SimpleNamespace(monotonic=lambda: next(ticks), time=time.time))
     files = FileStore(tmp_path).for_tenant(TENANT_A, os.urandom(32))
     writer = RecordingWriter(files, {"tenant_id": TENANT_A, "session_id": "s"}, file_name="r.gprec")
     writer.start()
-    for i in range(200):
+    for i in range(1000):
         writer.write(SOURCE_DEVICE, FrameType.SCREEN, i.to_bytes(2, "big"))
     saved = writer.finish().result(timeout=10)
     records = list(RecordingReader(files.open(saved.info.id)).records())
+    assert [round(r.t * 1_000_000) for r in records] == list(range(1, 1001))
     for record in records:
         first = next(RecordingReader(files.open(saved.info.id)).records(start_at=record.t))
         assert first.t == record.t, (first.t, record.t)
-    # and every microsecond from 0 to 1 s round-trips (the float error this guards)
-    assert all(round((us / 1_000_000) * 1_000_000) == us for us in range(1_000_000))
