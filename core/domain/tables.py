@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table,
+    JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, text,
 )
 
 from ..db.metadata import tenant_metadata
@@ -21,6 +21,9 @@ users = Table(
     Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The agent console (migration 0002_console): set by the agent, never inferred.
+    Column("availability", String(16), nullable=False, default="offline", server_default="offline"),
+    Column("capacity", Integer, nullable=False, default=3, server_default=text("3")),
 )
 
 login_sessions = Table(
@@ -90,7 +93,15 @@ support_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
+    # The agent console (migration 0002_console).
+    Column("outcome", String(16), nullable=True),
+    Column("waiting_since", DateTime(timezone=True), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
     Index("ix_support_sessions_state_created", "state", "created_at"),
+    Index("ix_support_sessions_state_waiting_since", "state", "waiting_since"),
+    Index("ix_support_sessions_agent_state", "agent_id", "state"),
+    Index("ix_support_sessions_ended_at", "ended_at"),
+    Index("ix_support_sessions_outcome", "outcome"),
 )
 
 plugin_settings = Table(
@@ -113,7 +124,75 @@ audit_log = Table(
     Column("details", JSON, nullable=False, default=dict),
 )
 
+# -- the agent console (migration 0002_console) ----------------------------------------
+
+session_messages = Table(
+    "session_messages",
+    tenant_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(40), ForeignKey("support_sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("author_type", String(16), nullable=False),
+    Column("author_id", String(40), nullable=True),
+    Column("author_name", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_session_messages_session_created", "session_id", "created_at"),
+)
+
+invite_codes = Table(
+    "invite_codes",
+    tenant_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(40), ForeignKey("support_sessions.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(60), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+customer_tokens = Table(
+    "customer_tokens",
+    tenant_metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("session_id", String(40), ForeignKey("support_sessions.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("customer_id", String(40), ForeignKey("customers.id", ondelete="SET NULL"), nullable=True),
+    Column("invite_id", String(40), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+canned_responses = Table(
+    "canned_responses",
+    tenant_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title", String(100), nullable=False),
+    Column("shortcut", String(30), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("created_by", String(60), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+session_timeline = Table(
+    "session_timeline",
+    tenant_metadata,
+    # No foreign key: the timeline is a log written from events, which may name a
+    # session the event's producer knows and this table need not check.
+    Column("event_id", String(80), primary_key=True),
+    Column("session_id", String(40), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(60), nullable=True),
+    Column("data", JSON, nullable=False, default=dict),
+    Index("ix_session_timeline_session_at", "session_id", "at"),
+)
+
 __all__ = [
-    "api_keys", "audit_log", "customers", "devices", "login_sessions",
-    "plugin_settings", "support_sessions", "users",
+    "api_keys", "audit_log", "canned_responses", "customer_tokens", "customers", "devices",
+    "invite_codes", "login_sessions", "plugin_settings", "session_messages", "session_timeline",
+    "support_sessions", "users",
 ]
