@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint, Flask
 
+    from .console.records import ConsoleLink, SessionPanel
     from .events.envelope import Event
     from .events.registry import EventType
     from .kernel import Kernel
@@ -661,5 +662,78 @@ def handle_event(tenant: Tenant, event: Event, ctx: TenantContext) -> None:
         # Count each event once, however often it is delivered.
         if ctx.cache.incr(f"hello:seen:{event.id}", ttl=7 * 24 * 3600) == 1:
             ctx.cache.incr("hello:state_changes")
+    ```
+    """
+
+
+# ---------------------------------------------------------------------------
+# The agent and admin console: called for one tenant, while a page renders.
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def console_menu(tenant: Tenant, principal: dict[str, Any]) -> list[ConsoleLink]:
+    """Add items to the console's menu (the agent's, or the admin's).
+
+    **When**: each time a console page renders for a signed-in user, in that
+    request. For one tenant.
+
+    **Arguments**: `tenant`; `principal`, the signed-in user (`id`, `email`, `role`:
+    `agent` or `admin`).
+
+    **Returns**: a list of `ConsoleLink` records (or `None`): `key` (unique, stable),
+    `label`, `href` (a path on the tenant's host, usually one of your plugin's
+    routes, whose pages extend the `console/base.html` template), `section`
+    (`"agent"`: the main menu; `"admin"`: the admin menu, shown to admins only —
+    your page must still refuse agents itself, with `require("admin")`), `order`
+    (lower first; the console's own items are 10, 20, 30…). An exception is logged
+    with your plugin's name and the menu is shown without your items.
+
+    *Added in plugin API 1.1.*
+
+    ```python
+    from guidepath.core.plugin_api import ConsoleLink, hookimpl
+
+
+    @hookimpl
+    def console_menu(principal):
+        return [ConsoleLink(key="hello-stats", label="Greetings", href="/hello/stats", section="admin")]
+    ```
+    """
+
+
+@hookspec
+def session_panels(tenant: Tenant, session: dict[str, Any], principal: dict[str, Any]) -> list[SessionPanel]:
+    """Add a panel to a support session's page in the agent console.
+
+    **When**: each time a session's page renders (`/sessions/{id}`, live or read
+    only from the history), in that request. For one tenant.
+
+    **Arguments**: `tenant`; `session`, the session as the API shows it, with its
+    `capabilities` (see `session_capabilities`); `principal`, the signed-in user.
+
+    **Returns**: a list of `SessionPanel` records (or `None`): `key`, `title`,
+    `links` (`ConsoleLink` buttons rendered on the server, e.g. "Remote control"
+    opening your viewer in a new tab), `module` (the path of an ES module on the
+    tenant's host: the page imports it and calls its `mount(element, context)` with
+    the panel's element and `{session, csrfToken, readOnly, socket}`), `wide`
+    (`True` puts the panel in the main column), `order`. Panels are shown in
+    `order`; a panel's script runs under the page's Content-Security-Policy
+    (scripts from the tenant's host only, no inline script). An exception is logged
+    with your plugin's name and the page is shown without your panel.
+
+    *Added in plugin API 1.1.*
+
+    ```python
+    from guidepath.core.plugin_api import ConsoleLink, SessionPanel, hookimpl
+
+
+    @hookimpl
+    def session_panels(session):
+        if "remote_control" not in session["capabilities"]:
+            return []
+        view = ConsoleLink(key="view-screen", label="View screen", new_tab=True,
+                           href=f"/nexus/{session['id']}?kind=remote_control")
+        return [SessionPanel(key="remote", title="Remote support", links=(view,))]
     ```
     """

@@ -35,6 +35,7 @@ from .plugins.markers import _hookspec as hookspec
 from .config import Config
 from .kernel import Kernel
 from .tenancy.context import TenantContext
+from .console.records import ConsoleLink, SessionPanel
 from .tenancy.directory import Tenant
 
 # -- events --------------------------------------------------------------------
@@ -89,7 +90,7 @@ from .cli.context import CliState, pass_state
 from .cli.output import echo_table
 
 #: The partner API's version: ``major.minor`` (see the stability note above).
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 
 __all__ = [
     "API_VERSION",
@@ -99,6 +100,7 @@ __all__ = [
     "CliState",
     "Config",
     "Conflict",
+    "ConsoleLink",
     "DEFAULT_PAGE",
     "DEVICES",
     "DomainError",
@@ -113,6 +115,7 @@ __all__ = [
     "Page",
     "PAGING",
     "Param",
+    "SessionPanel",
     "PluginError",
     "PluginInfo",
     "PluginManager",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from flask import Blueprint, Flask
 
+    from ..console.records import ConsoleLink, SessionPanel
     from ..events.envelope import Event
     from ..events.registry import EventType
     from ..kernel import Kernel
@@ -126,6 +127,20 @@ class TenantHooks:
     def handle_event(self, tenant: Tenant, event: Event, ctx: TenantContext) -> None:
         """Raises :class:`PluginError` if any plugin failed, so the event is retried."""
         self.call_strict("handle_event", tenant=tenant, event=event, ctx=ctx)
+
+    # -- the console ------------------------------------------------------------
+
+    def console_menu(self, tenant: Tenant, principal: dict[str, Any]) -> list[ConsoleLink]:
+        links = [link for _, answer in self.call("console_menu", tenant=tenant, principal=principal).answers
+                 for link in answer]
+        return sorted(links, key=lambda link: (link.order, link.label))
+
+    def session_panels(
+        self, tenant: Tenant, session: dict[str, Any], principal: dict[str, Any]
+    ) -> list[SessionPanel]:
+        record = self.call("session_panels", tenant=tenant, session=session, principal=principal)
+        panels = [panel for _, answer in record.answers for panel in answer]
+        return sorted(panels, key=lambda panel: (panel.order, panel.title))
 
 
 __all__ = ["CallRecord", "PluginError", "TenantHooks"]

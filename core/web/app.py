@@ -78,9 +78,11 @@ def create_app(
         plugin_of_blueprint[bp.name] = plugin_name
     app.extensions["guidepath.plugin_blueprints"] = plugin_of_blueprint
 
+    from ..console.blueprint import install as install_console
     from .openapi import bp as openapi_bp
 
     app.register_blueprint(openapi_bp)
+    install_console(app)
     if kernel.config.trusted_proxies:
         # Behind nginx the app sees plain HTTP from 127.0.0.1; the proxy's headers say
         # what the browser used, which decides secure cookies and HSTS.

@@ -199,6 +199,26 @@ def documented(
     return mark
 
 
+def page(summary: str, *, query: Iterable[Param] = (), description: str = "") -> Callable[[F], F]:
+    """Declare a browser page (the console's, a plugin's screen).
+
+    Its query string is checked like an operation's (unknown or bad parameters are
+    refused), but a page is not part of the REST API: the OpenAPI document leaves
+    it out, and it answers HTML.
+    """
+    return documented(summary, description=description, query=query, returns_media_type="text/html",
+                      **{PAGE_MARK: True})
+
+
+#: The ``extra`` key that marks a :func:`page` (an OpenAPI extension name, should it leak).
+PAGE_MARK = "x-page"
+
+
+def is_page(view: Callable[..., Any] | None) -> bool:
+    operation = operation_of(view)
+    return operation is not None and bool(operation.extra.get(PAGE_MARK))
+
+
 def query_args() -> dict[str, Any]:
     """The request's query parameters as the view declared them: parsed, defaults in."""
     try:
