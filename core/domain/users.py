@@ -16,7 +16,14 @@ from .tables import users
 from .validation import validate
 
 ROLES = ("agent", "admin")
-PUBLIC_FIELDS = ["id", "email", "name", "role", "disabled", "created_at", "updated_at"]
+#: What an agent says about themselves (``PATCH /me``); never inferred from sockets.
+AVAILABILITY = ("online", "busy", "offline")
+DEFAULT_CAPACITY = 3
+PUBLIC_FIELDS = ["id", "email", "name", "role", "disabled", "availability", "capacity", "created_at", "updated_at"]
+
+_CAPACITY = {"type": "integer", "minimum": 1, "maximum": 50,
+             "description": "How many active sessions the agent may hold at once (default 3); taking or "
+                            "receiving one more is a 409 `at_capacity`"}
 
 _PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024}
 
@@ -28,6 +35,7 @@ USER_CREATE_SCHEMA = {
         "role": {"enum": list(ROLES)},
         "password": _PASSWORD,
         "disabled": {"type": "boolean"},
+        "capacity": _CAPACITY,
     },
     "required": ["email", "role", "password"],
     "additionalProperties": False,
@@ -46,11 +54,14 @@ USER_OUTPUT_SCHEMA = response_object({
     "name": {"type": "string"},
     "role": {"enum": list(ROLES)},
     "disabled": {"type": "boolean", "description": "A disabled user cannot log in"},
+    "availability": {"enum": list(AVAILABILITY), "description": "Set by the agent (`PATCH /api/v1/me`); "
+                                                                "`offline` until then"},
+    "capacity": {"type": "integer", "description": "Active sessions the agent may hold at once"},
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
 }, description="A user (agent or admin)", examples=[{
     "id": "usr_01m94ky3z46vzem4zrnwha42xg", "email": "grace@example.com", "name": "Grace Hopper",
-    "role": "agent", "disabled": False,
+    "role": "agent", "disabled": False, "availability": "offline", "capacity": 3,
     "created_at": "2026-01-31T12:00:00.000000Z", "updated_at": "2026-01-31T12:00:00.000000Z",
 }])
 
@@ -81,6 +92,7 @@ def create(conn: Connection, data: Any) -> dict[str, Any]:
         id=user_id, email=email, name=data.get("name", ""), role=data["role"],
         password_hash=hash_password(data["password"]), disabled=data.get("disabled", False),
         failed_logins=0, created_at=now, updated_at=now,
+        availability="offline", capacity=data.get("capacity", DEFAULT_CAPACITY),
     ))
     return get(conn, user_id)
 
@@ -101,7 +113,7 @@ def update(conn: Connection, user_id: str, data: Any, *, full: bool = False) -> 
     validate(schema, data)
     current = get(conn, user_id)
     values: dict[str, Any] = {}
-    for key in ("name", "role", "disabled"):
+    for key in ("name", "role", "disabled", "capacity"):
         if key in data:
             values[key] = data[key]
     if full and data["email"].strip().lower() != current["email"]:
@@ -167,3 +179,49 @@ def check_login(
         values["password_hash"] = hash_password(password)
     conn.execute(users.update().where(users.c.id == row.id).values(**values))
     return public(row)
+
+
+# -- the signed-in agent (``/api/v1/me``) -------------------------------------------------
+
+ME_PATCH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "availability": {"enum": list(AVAILABILITY),
+                         "description": "`online`: takes customers (counts for the queue estimate); `busy`: "
+                                        "signed in but not taking new ones; `offline`"},
+        "name": {"type": "string", "maxLength": 200},
+    },
+    "additionalProperties": False,
+    "examples": [{"availability": "online"}],
+}
+
+#: ``GET /api/v1/me``: the user and how many sessions they hold.
+ME_OUTPUT_SCHEMA = response_object({
+    **{k: v for k, v in USER_OUTPUT_SCHEMA["properties"].items()},
+    "active_sessions": {"type": "integer", "minimum": 0,
+                        "description": "Sessions in state `active` assigned to this user"},
+}, description="The signed-in user", examples=[{**USER_OUTPUT_SCHEMA["examples"][0], "active_sessions": 1}])
+
+
+def active_sessions(conn: Connection, user_id: str) -> int:
+    from .tables import support_sessions
+
+    return conn.execute(select(func.count()).select_from(support_sessions).where(
+        support_sessions.c.agent_id == user_id, support_sessions.c.state == "active")).scalar_one()
+
+
+def me(conn: Connection, user_id: str) -> dict[str, Any]:
+    return {**get(conn, user_id), "active_sessions": active_sessions(conn, user_id)}
+
+
+def update_me(conn: Connection, user_id: str, data: Any, emit: Any) -> dict[str, Any]:
+    """An agent changes their own availability or name; a change of availability
+    is announced (``agent.availability_changed``) in the same transaction."""
+    validate(ME_PATCH_SCHEMA, data)
+    current = get(conn, user_id)
+    values = {k: data[k] for k in ("availability", "name") if k in data}
+    if values:
+        conn.execute(users.update().where(users.c.id == user_id).values(updated_at=utcnow(), **values))
+    if "availability" in data and data["availability"] != current["availability"]:
+        emit(conn, "agent.availability_changed", {"user_id": user_id, "availability": data["availability"]})
+    return me(conn, user_id)

@@ -7,8 +7,10 @@
   crash between commit and nudge left behind. It is slow on purpose: with 1,000
   tenants one sweep took 48 s (``make bench-tenancy``) and opens a pool per tenant.
 * The **dispatcher** consumes every tenant's topics in one consumer group and, for
-  each event, calls ``handle_event`` on the plugins enabled for that tenant, then
-  fans the event out to the tenant's agents' WebSockets on every app node.
+  each event, writes it to its session's timeline when its data names a
+  ``session_id`` (idempotent by event id), fans it out to the tenant's agents'
+  WebSockets on every app node and calls ``handle_event`` on the plugins enabled
+  for that tenant.
 """
 
 from __future__ import annotations
@@ -114,8 +116,26 @@ class EventWorkers:
         if tenant is None or not tenant.active:
             return
         ctx = self.kernel.context(tenant)
+        timeline_error = self._record_timeline(ctx, event)
         # Agents see the event at once, and only once even when a failing plugin
         # makes the bus deliver it again.
         if self._fanned_out.first_time(event.id):
             self.kernel.fanout.publish(tenant.id, {"type": "event", "event": event.to_dict()})
         ctx.hooks.handle_event(tenant, event, ctx)
+        if timeline_error is not None:
+            # Redelivered later (plugins see it again, as at-least-once allows); the
+            # timeline's insert ignores what it already has.
+            raise timeline_error
+
+    def _record_timeline(self, ctx, event: Event) -> Exception | None:
+        from ..domain import timeline  # the domain loads lazily: events stay a low-level package
+
+        if timeline.session_of(event.data) is None:
+            return None
+        try:
+            with ctx.engine.begin() as conn:
+                timeline.record(conn, event)
+        except Exception as exc:  # noqa: BLE001 - plugins and agents still get the event
+            log.exception("timeline write failed", extra={"tenant_id": event.tenant_id, "event_id": event.id})
+            return exc
+        return None

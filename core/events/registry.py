@@ -168,6 +168,9 @@ def _pointer(parts: list[Any]) -> str:
 # Support session states; mirrors guidepath.core.domain.session_states (which this
 # package must not import). A test keeps the two in step.
 SESSION_STATES = ["created", "waiting", "active", "ended"]
+# Likewise guidepath.core.domain.support_sessions.OUTCOMES and users.AVAILABILITY.
+SESSION_OUTCOMES = ["resolved", "unresolved", "abandoned"]
+AGENT_AVAILABILITY = ["online", "busy", "offline"]
 
 
 def _id(prefix: str) -> dict[str, Any]:
@@ -217,10 +220,59 @@ KERNEL_EVENT_TYPES: tuple[EventType, ...] = (
                 "to_state": {"enum": SESSION_STATES},
                 "resolution": _nullable({"type": "string", "maxLength": 2000}),
                 "agent_id": _nullable(_id("usr")),
+                "outcome": _nullable({"enum": SESSION_OUTCOMES}),
             },
             ["session_id", "from_state", "to_state", "resolution", "agent_id"],
         ),
-        description="A support session moved between states; resolution is set when it ended.",
+        description="A support session moved between states; resolution and outcome are set when it ended "
+        "(outcome: since the agent console, absent from older events).",
+        owner=KERNEL_OWNER,
+    ),
+    EventType(
+        "session.transferred",
+        _object(
+            {
+                "session_id": _id("ses"),
+                "from_agent_id": _nullable(_id("usr")),
+                "to_agent_id": _id("usr"),
+                "note": _nullable({"type": "string", "maxLength": 1000}),
+            },
+            ["session_id", "from_agent_id", "to_agent_id"],
+        ),
+        description="An active session was handed to another agent (from_agent_id is null when it had none); "
+        "note is the handing agent's words to the next one.",
+        owner=KERNEL_OWNER,
+    ),
+    EventType(
+        "session.message_posted",
+        _object(
+            {
+                "session_id": _id("ses"),
+                "message_id": _id("msg"),
+                "kind": {"enum": ["chat", "note"]},
+                "author_type": {"enum": ["agent", "customer", "system"]},
+                "author_id": _nullable({"type": "string", "maxLength": 40}),
+                "author_name": {"type": "string", "maxLength": 200},
+                "body": {"type": "string", "minLength": 1, "maxLength": 4000},
+            },
+            ["session_id", "message_id", "kind", "author_type", "author_id", "author_name", "body"],
+        ),
+        description="A chat message or a private agent note was posted on a session. The body is included: "
+        "the event is the notification agents' consoles render (notes are never shown to customers).",
+        owner=KERNEL_OWNER,
+    ),
+    EventType(
+        "session.customer_joined",
+        _object({"session_id": _id("ses"), "customer_id": _nullable(_id("cus"))}, ["session_id", "customer_id"]),
+        description="A customer redeemed an invite code for the session (customer_id is null when the "
+        "session has no customer record).",
+        owner=KERNEL_OWNER,
+    ),
+    EventType(
+        "agent.availability_changed",
+        _object({"user_id": _id("usr"), "availability": {"enum": AGENT_AVAILABILITY}},
+                ["user_id", "availability"]),
+        description="An agent set their availability (online, busy or offline).",
         owner=KERNEL_OWNER,
     ),
     EventType(

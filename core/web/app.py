@@ -21,7 +21,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..config import Config, load_config
 from ..kernel import Kernel
 from . import errors
-from .api import api_keys, audit, auth, events, health, plugins, records, relay_tickets, sessions, users
+from .api import (
+    api_keys, audit, auth, canned_responses, events, health, invites, me, plugins, records, relay_tickets,
+    session_messages, sessions, users,
+)
 from .converters import Int64Converter
 from .json_provider import StrictJSONProvider, StrictJSONRequest
 from .tenant import resolve_request_tenant, UnknownTenant
@@ -30,6 +33,7 @@ from .ws import authenticate_handshake, sock
 CORE_BLUEPRINTS = (
     health.bp, auth.bp, users.bp, api_keys.bp, records.customers_bp, records.devices_bp,
     sessions.bp, relay_tickets.bp, plugins.bp, events.bp, audit.bp,
+    me.bp, session_messages.bp, invites.bp, canned_responses.bp,
 )
 
 

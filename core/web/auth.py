@@ -1,8 +1,17 @@
-"""Who is calling: a browser with a session cookie, or a machine with an API key.
+"""Who is calling: a browser with a session cookie, a machine with an API key, or a
+customer with a customer token.
 
 Cookie-authenticated requests that change state must send the session's CSRF
 token in ``X-CSRF-Token`` (bearer requests are immune to CSRF: browsers never add
 the header on their own).
+
+A **customer token** (``gpc_…``, from redeeming an invite code) is a bearer token
+too, but it is not an account: its principal is ``{"kind": "customer", "role":
+"customer", "session_id", "customer_id"}`` and it is refused (403) everywhere except
+on views decorated with ``require("customer_or_agent")``, which must then keep it
+to its own session (:func:`customer_session_guard`). The refusal lives in
+:func:`current_principal`, so plugins' views that call it are closed to customers
+without knowing they exist.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from flask import g, request
 from sqlalchemy import Connection, Engine
 
 from ..crypto.tokens import constant_time_equals, hash_token
-from ..domain import api_keys, login_sessions
+from ..domain import api_keys, invites, login_sessions
 from ..domain.errors import DomainError, Forbidden, Unauthorized
 from ..tenancy.context import TenantContext
 from .tenant import tenant_ctx
@@ -28,8 +37,19 @@ class CsrfFailed(DomainError):
     code = "csrf_failed"
 
 
+CUSTOMER_ALLOWED = "guidepath_customer_allowed"
+
+
 def current_principal() -> dict[str, Any]:
-    """The authenticated caller, or raises 401."""
+    """The authenticated caller, or raises 401 (403 for a customer token outside
+    the few views that take one)."""
+    principal = _authenticate()
+    if principal["kind"] == "customer" and not g.get(CUSTOMER_ALLOWED):
+        raise Forbidden("a customer token opens only its own session, its chat and its queue position")
+    return principal
+
+
+def _authenticate() -> dict[str, Any]:
     if "principal" in g:
         return g.principal
     ctx = tenant_ctx()
@@ -39,7 +59,14 @@ def current_principal() -> dict[str, Any]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <api key>'")
-        principal = _api_key_principal(ctx, token.strip())
+        token = token.strip()
+        if token.startswith(invites.TOKEN_PREFIX + "_"):
+            with _read_connection(ctx.engine) as conn:
+                principal = invites.lookup_token(conn, token)
+            if principal is None:
+                raise Unauthorized("invalid or expired customer token")
+        else:
+            principal = _api_key_principal(ctx, token)
         if principal is None:
             raise Unauthorized("invalid or revoked API key")
     else:
@@ -111,11 +138,20 @@ def actor_id() -> str:
 
 
 def require(role: str = "agent") -> Callable:
-    """View decorator: authenticated, and an admin where ``role == 'admin'``."""
+    """View decorator: authenticated, and an admin where ``role == 'admin'``.
+
+    ``"customer_or_agent"`` also lets a customer token through; the view must keep
+    it to its own session (:func:`customer_session_guard`). Every other role refuses
+    customer tokens with a 403.
+    """
+    if role not in ("agent", "admin", "customer_or_agent"):
+        raise ValueError(f"unknown role {role!r}: agent, admin or customer_or_agent")
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if role == "customer_or_agent":
+                g.setdefault(CUSTOMER_ALLOWED, True)
             principal = current_principal()
             if role == "admin" and principal["role"] != "admin":
                 raise Forbidden("this needs an admin")
@@ -125,3 +161,15 @@ def require(role: str = "agent") -> Callable:
         return wrapper
 
     return decorator
+
+
+def is_customer(principal: dict[str, Any]) -> bool:
+    return principal.get("kind") == "customer"
+
+
+def customer_session_guard(session_id: str) -> dict[str, Any]:
+    """The principal; a customer token of another session is refused (403)."""
+    principal = current_principal()
+    if is_customer(principal) and principal["session_id"] != session_id:
+        raise Forbidden("this customer token belongs to another session")
+    return principal

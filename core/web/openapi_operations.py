@@ -26,6 +26,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such object in this account (or the route's plugin is disabled for it)",
     405: "Method not allowed here",
     409: "Conflicts with the object's current state",
+    410: "Gone: it existed but can no longer be used (an expired invite code)",
     413: "The body is too large",
     415: "Wrong Content-Type for the body",
     416: "The requested range is not satisfiable (it starts beyond the end)",

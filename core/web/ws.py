@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, request
 from flask_sock import ConnectionClosed, Sock
+from sqlalchemy import select
 
 from ..domain import strict_json
 from ..domain.errors import Forbidden
+from ..domain.tables import api_keys, users
 from .auth import current_principal
 from .contract import documented, operation_of
 from .tenant import tenant_ctx
@@ -58,9 +61,12 @@ refused with a JSON 401/403 before the upgrade. Then the server sends JSON text 
 `{"type": "hello", "tenant", "principal": {"id", "role"}}` first, then every event of the
 account as it happens (a slow socket loses the oldest; the next message it gets says
 `"dropped_before": true`). The client may send `{"type": "ping", "id": …}` (answered
-`{"type": "pong", "id": …}`); any other message is answered
-`{"type": "error", "error": {"code", "message", "field"}}`, and the socket stays open.
-Client messages follow the same JSON limits as request bodies."""
+`{"type": "pong", "id": …}`), and `{"type": "typing", "session_id": "ses_…", "typing": true|false}`
+while the agent types in a session's chat: it is relayed (not stored, not an event) to every socket of
+the account as `{"type": "typing", "session_id", "user_id", "name", "typing"}`. Any other message, or
+one of the wrong shape, is answered `{"type": "error", "error": {"code", "message", "field"}}`, and the
+socket stays open. Client messages follow the same JSON limits as request bodies. A customer token
+cannot open the socket (403)."""
 
 _documented = documented("The agent's real-time WebSocket (GET with Upgrade: websocket)",
                          description=WS_DESCRIPTION, query=[], status=101, errors=[400, 401, 403],
@@ -99,6 +105,7 @@ def agent_socket(ws) -> None:
             inbox.put_nowait({**message, "dropped_before": True})
 
     subscription = kernel.fanout.subscribe(ctx.id, deliver)
+    typist = Typist(kernel, ctx, principal)
     try:
         ws.send(strict_json.dumps({"type": "hello", "tenant": ctx.tenant.slug,
                                    "principal": {"id": principal["id"], "role": principal["role"]}}))
@@ -111,14 +118,52 @@ def agent_socket(ws) -> None:
             incoming = ws.receive(timeout=0.05)
             if incoming is None:
                 continue
-            _handle_client_message(ws, incoming)
+            _handle_client_message(ws, incoming, typist)
     except ConnectionClosed:
         pass
     finally:
         subscription.close()
 
 
-def _handle_client_message(ws, raw: str | bytes) -> None:
+_SESSION_ID = re.compile(r"ses_[0-9a-z]{26}")
+
+
+class Typist:
+    """Who is typing, for ``typing`` messages: the name is read once per socket, lazily."""
+
+    def __init__(self, kernel, ctx, principal: dict) -> None:
+        self.kernel, self.ctx, self.principal = kernel, ctx, principal
+        self._name: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self._name is None:
+            table = users if self.principal.get("kind") == "user" else api_keys
+            with self.ctx.engine.connect() as conn:
+                row = conn.execute(select(table.c.name).where(table.c.id == self.principal["id"])).first()
+            self._name = (row.name if row is not None else "") or self.principal.get("email") or "Agent"
+        return self._name
+
+    def publish(self, session_id: str, typing: bool) -> None:
+        self.kernel.fanout.publish(self.ctx.id, {"type": "typing", "session_id": session_id,
+                                                 "user_id": self.principal["id"], "name": self.name,
+                                                 "typing": typing})
+
+
+def _typing(ws, message: dict, typist: Typist | None) -> None:
+    session_id, typing = message.get("session_id"), message.get("typing")
+    extra = sorted(set(message) - {"type", "session_id", "typing"})
+    if extra:
+        _send_error(ws, "invalid", f"unknown field {extra[0]!r} in a typing message", extra[0])
+    elif not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        _send_error(ws, "invalid", "a typing message needs 'session_id', a session id (ses_…)", "session_id")
+    elif not isinstance(typing, bool):
+        _send_error(ws, "invalid", "a typing message needs 'typing': true or false", "typing")
+    elif typist is not None:
+        typist.publish(session_id, typing)
+
+
+def _handle_client_message(ws, raw: str | bytes, typist: Typist | None = None) -> None:
     try:
         message = strict_json.loads(raw)
     except strict_json.BadJSON as exc:
@@ -129,6 +174,8 @@ def _handle_client_message(ws, raw: str | bytes) -> None:
         return
     if message["type"] == "ping":
         ws.send(strict_json.dumps({"type": "pong", "id": message.get("id")}))
+    elif message["type"] == "typing":
+        _typing(ws, message, typist)
     else:
         _send_error(ws, "unknown_type", f"unknown message type {message['type']!r}", "type")
 
