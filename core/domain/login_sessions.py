@@ -51,3 +51,8 @@ def lookup(conn: Connection, token: str) -> dict[str, Any] | None:
 
 def end(conn: Connection, token: str) -> None:
     conn.execute(login_sessions.delete().where(login_sessions.c.token_hash == hash_token(token)))
+
+
+def end_all(conn: Connection, user_id: str) -> int:
+    """End every login session of a user ("sign out everywhere"); how many ended."""
+    return conn.execute(login_sessions.delete().where(login_sessions.c.user_id == user_id)).rowcount

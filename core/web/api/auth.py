@@ -75,13 +75,27 @@ def login():
     return response
 
 
+LOGOUT_SCHEMA = {
+    "type": "object",
+    "properties": {"everywhere": {"type": "boolean", "default": False,
+                                  "description": "End every session of this user, on every browser and device"}},
+    "additionalProperties": False,
+}
+
+
 @bp.post("/logout")
-@documented("Log out: ends the cookie session (send X-CSRF-Token)", query=[], status=204, errors=[401, 403])
+@documented("Log out: ends the cookie session (send X-CSRF-Token)",
+            description="The body is optional; `{\"everywhere\": true}` signs the user out of every browser.",
+            query=[], body=LOGOUT_SCHEMA, body_required=False, status=204, errors=[401, 403])
 def logout():
-    current_principal()  # CSRF is checked there
+    principal = current_principal()  # CSRF is checked there
+    data = json_body(allow_empty=True)
+    validate(LOGOUT_SCHEMA, data)
     token = request.cookies.get(COOKIE_NAME)
-    if token:
-        with tenant_ctx().begin() as conn:
+    with tenant_ctx().begin() as conn:
+        if data.get("everywhere") and principal["kind"] == "user":
+            login_sessions.end_all(conn, principal["id"])
+        elif token:
             login_sessions.end(conn, token)
     response = current_app.response_class(status=204)
     response.delete_cookie(COOKIE_NAME, path="/")

@@ -54,6 +54,25 @@ def test_logout_ends_the_session(tenant):
     assert replayed.get("/api/v1/auth/me").status_code == 401
 
 
+def test_logout_everywhere_ends_every_session_of_the_user_only(tenant):
+    laptop = tenant.client().login(tenant.admin_email, tenant.admin_password)
+    phone = tenant.client().login(tenant.admin_email, tenant.admin_password)
+    tenant.admin.post("/api/v1/users", json={"email": "other@example.com", "password": "pw-other-123456",
+                                            "role": "agent"}).raise_for_status()
+    other = tenant.client().login("other@example.com", "pw-other-123456")
+    assert laptop.post("/api/v1/auth/logout", json={"everywhere": True}).status_code == 204
+    assert laptop.get("/api/v1/auth/me").status_code == 401
+    assert phone.get("/api/v1/auth/me").status_code == 401  # signed out there too
+    assert other.get("/api/v1/auth/me").status_code == 200  # another user is not
+
+
+def test_logout_refuses_an_unknown_field(tenant):
+    admin = tenant.client().login(tenant.admin_email, tenant.admin_password)
+    response = admin.post("/api/v1/auth/logout", json={"everywere": True})
+    assert response.status_code == 422 and response.json()["error"]["field"] == "everywere"
+    assert admin.get("/api/v1/auth/me").status_code == 200  # nothing happened
+
+
 def test_api_key_shown_once_hashed_and_revocable(tenant):
     created = tenant.admin.post("/api/v1/api-keys", json={"name": "crm sync", "role": "agent"})
     assert created.status_code == 201
