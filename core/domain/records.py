@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Connection, Select, Table, select
+from sqlalchemy import Connection, Select, Table, func, or_, select
 
 from .errors import Invalid, NotFound
 from .ids import new_id
@@ -68,6 +68,37 @@ def page_limit(raw: Any) -> int:
     if not isinstance(raw, str):
         raise Invalid("limit must be an integer", field="limit")
     return parse_int(raw, field="limit", minimum=1, maximum=MAX_PAGE)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+_PHONE_LIKE = re.compile(r"^[+0-9 ().-]+$")
+
+
+def text_search(q: str, *, names: tuple[Any, ...] = (), texts: tuple[Any, ...] = (), phone: Any = None) -> Any:
+    """A WHERE clause for a search box: ``q`` (trimmed) is a case-insensitive
+    substring of the joined ``names`` columns (``Ada Lovelace`` matches first and
+    last name together, either alone too), of any of ``texts`` (an email), or of
+    ``phone`` — whose digits also match whatever its spacing and punctuation."""
+    q = q.strip()
+    pattern = _like(q.lower())
+    conditions = [func.lower(column).like(pattern, escape="\\") for column in (*names, *texts)]
+    if len(names) > 1:
+        joined = func.coalesce(names[0], "")
+        for column in names[1:]:
+            joined = joined + " " + func.coalesce(column, "")
+        conditions.append(func.lower(joined).like(pattern, escape="\\"))
+    if phone is not None:
+        conditions.append(phone.like(_like(q), escape="\\"))
+        digits = re.sub(r"\D", "", q)
+        if _PHONE_LIKE.match(q) and len(digits) >= 3:
+            bare = phone
+            for char in (" ", "-", "(", ")", ".", "+"):
+                bare = func.replace(bare, char, "")
+            conditions.append(bare.like(f"%{digits}%"))
+    return or_(*conditions)
 
 
 @dataclass

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from flask import Blueprint, jsonify
 
 from ...domain.customers import CUSTOMERS
 from ...domain.devices import DEVICES
-from ...domain.records import Resource
+from ...domain.records import Resource, text_search
 from ..auth import require
 from ..body import json_body
-from ..contract import PAGING, documented, page_of, query_args
+from ..contract import PAGING, Param, documented, page_of, query_args
 from ..tenant import tenant_ctx
 
 
-def resource_blueprint(resource: Resource, path: str, events: dict[str, str]) -> Blueprint:
+def resource_blueprint(resource: Resource, path: str, events: dict[str, str],
+                       search: tuple[Param, Callable[[str], Any]] | None = None) -> Blueprint:
+    """CRUD routes for ``resource``; ``search`` adds a text filter to the list: its
+    declared ``?q=`` parameter and the function turning a value into a WHERE clause."""
     bp = Blueprint(path.strip("/").replace("/", "_"), __name__, url_prefix=f"/api/v1/{path}")
     name, output = resource.name, resource.output_schema()
     create_schema, patch_schema = resource.create_schema(), resource.patch_schema()
@@ -27,10 +32,14 @@ def resource_blueprint(resource: Resource, path: str, events: dict[str, str]) ->
 
     @bp.get("")
     @require("agent")
-    @documented(f"List {path} (paginated, oldest first)", query=PAGING, returns=page_of(output))
+    @documented(f"List {path} (paginated, oldest first)", query=[*PAGING, *([search[0]] if search else [])],
+                returns=page_of(output))
     def list_records():
+        args = dict(query_args())
+        q = args.pop("q", None)
+        where = [search[1](q)] if search and q and q.strip() else None
         with tenant_ctx().engine.connect() as conn:
-            return jsonify(resource.list(conn, **query_args()).as_dict())
+            return jsonify(resource.list(conn, where=where, **args).as_dict())
 
     @bp.post("")
     @require("agent")
@@ -83,5 +92,13 @@ def resource_blueprint(resource: Resource, path: str, events: dict[str, str]) ->
     return bp
 
 
-customers_bp = resource_blueprint(CUSTOMERS, "customers", {"created": "customer.created"})
+_customers = CUSTOMERS.table.c
+CUSTOMER_SEARCH = Param(
+    "q", {"type": "string", "maxLength": 200},
+    "Search: customers whose first or last name (or both, `Ada Lovelace`), email or phone contains this text, "
+    "case-insensitive (phone digits match whatever the spacing). Empty: every customer.")
+customers_bp = resource_blueprint(
+    CUSTOMERS, "customers", {"created": "customer.created"},
+    search=(CUSTOMER_SEARCH, lambda q: text_search(q, names=(_customers.first_name, _customers.last_name),
+                                                  texts=(_customers.email,), phone=_customers.phone)))
 devices_bp = resource_blueprint(DEVICES, "devices", {"updated": "device.updated"})

@@ -89,3 +89,27 @@ def test_bad_query_parameters(tenant):
     assert tenant.admin.get("/api/v1/customers", params={"limit": 0}).status_code == 422
     assert tenant.admin.get("/api/v1/customers", params={"colour": "red"}).json()["error"]["field"] == "colour"
     assert tenant.admin.get("/api/v1/customers", params={"cursor": "%%%"}).status_code == 422
+
+
+def test_customer_search(tenant):
+    admin = tenant.admin
+    ada = admin.post("/api/v1/customers", json={"first_name": "Ada", "last_name": "Lovelace",
+                                                "email": "ada@example.com", "phone": "+44 20 7946 0958"}).json()
+    grace = admin.post("/api/v1/customers", json={"first_name": "Grace", "last_name": "Hopper",
+                                                  "email": "grace@navy.example", "phone": "555-0100"}).json()
+    odd = admin.post("/api/v1/customers", json={"first_name": "100%_sure"}).json()
+
+    def found(q):
+        answer = admin.get("/api/v1/customers", params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return [c["id"] for c in answer.json()["items"]]
+
+    assert found("ada lovelace") == [ada["id"]]
+    assert found("LOVE") == [ada["id"]]
+    assert found("navy.example") == [grace["id"]]
+    assert found("79460958") == [ada["id"]]          # digits, whatever the spacing
+    assert found("555 0100") == [grace["id"]]
+    assert found("%_") == [odd["id"]]                 # LIKE wildcards are literal
+    assert found("nobody") == []
+    assert found("") == [ada["id"], grace["id"], odd["id"]]
+    assert admin.get("/api/v1/customers", params={"q": "x" * 201}).json()["error"]["field"] == "q"
