@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guidepath.core.plugin_api import PluginInfo
+from guidepath.core.plugin_api import ConsoleLink, PluginInfo, SessionPanel, hookimpl
 from guidepath.relay.capability import RelayCapability
 from guidepath.relay.hosting import settings_schema
 
@@ -26,3 +26,14 @@ session_capabilities = _relay.session_capabilities
 issue_relay_ticket = _relay.issue_relay_ticket
 register_event_types = _relay.register_event_types
 register_workers = _relay.register_workers
+
+
+
+@hookimpl
+def session_panels(session: dict) -> list[SessionPanel] | None:
+    """A button on a live session's page opening the camera viewer in a new tab."""
+    if session["state"] == "ended" or KIND not in session.get("capabilities", ()):
+        return None
+    link = ConsoleLink(key="camera-open", label="View camera", href=f"/nexus/{session['id']}?kind={KIND}",
+                       new_tab=True)
+    return [SessionPanel(key="camera", title="Camera", links=(link,), order=30)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from guidepath.core.plugin_api import PluginInfo, hookimpl
+from guidepath.core.plugin_api import ConsoleLink, PluginInfo, SessionPanel, hookimpl
 from guidepath.relay.capability import RelayCapability
 from guidepath.relay.hosting import settings_schema
 
@@ -48,3 +48,18 @@ def register_cli_commands(cli: click.Group) -> None:
 
     cli.add_command(relay_command, "relay")
     cli.add_command(device_command, "device")
+
+
+
+@hookimpl
+def session_panels(session: dict) -> list[SessionPanel] | None:
+    """A button on the session's page opening the viewer (``/nexus``) in a new tab;
+    once the session has ended, the same page plays its recordings."""
+    href = f"/nexus/{session['id']}?kind={KIND}"
+    if session["state"] == "ended":
+        link = ConsoleLink(key="remote-control-recordings", label="Recordings", href=href, new_tab=True)
+    elif KIND in session.get("capabilities", ()):
+        link = ConsoleLink(key="remote-control-open", label="Open remote control", href=href, new_tab=True)
+    else:
+        return None
+    return [SessionPanel(key="remote-control", title="Remote control", links=(link,), order=20)]

@@ -126,6 +126,7 @@ def nexus_page(session_id: str):
         "user": {"id": principal["id"], "email": principal.get("email"), "role": principal.get("role")},
         "tickets_url": f"/api/v1/sessions/{session['id']}/relay-tickets",
         "recordings_url": f"/api/v1/sessions/{session['id']}/recordings",
+        "device_url": f"/api/v1/devices/{session['device_id']}" if session.get("device_id") else None,
     }
     return _page("nexus.html", 200, relay_ws_origins(ctx.kernel), config=config, session=session, kind=kind,
                  csrf_token=principal.get("csrf_token") or "",

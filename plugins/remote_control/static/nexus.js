@@ -794,6 +794,15 @@ function setUpPlayback() {
 $("gp-end").addEventListener("click", end);
 // The device answers a REFRESH with a full frame and its current diagnostics; the relay
 // reports them to the app, which keeps them on the session's device.
+// What the device last reported is stored on its record: show it before (or without)
+// a live connection; the device's own DEVICE_INFO replaces it when it arrives.
+async function loadStoredDeviceInfo() {
+  if (!config.device_url) return;
+  const result = await api("GET", config.device_url).catch(() => null);
+  if (result?.ok && !page.deviceInfo) showDeviceInfo(result.data); // else the live connection may bring it
+}
+loadStoredDeviceInfo();
+
 $("gp-device-refresh").addEventListener("click", () => {
   if (send(FrameType.REFRESH, new Uint8Array(0))) page.refreshesRequested = (page.refreshesRequested || 0) + 1;
 });
