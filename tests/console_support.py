@@ -1,66 +1,57 @@
-"""Helpers for the console's browser tests (tests/console/): signing in through the
-real sign-in page, waiting without ``eval`` (the console's CSP forbids it), and the
-screenshots ``make screenshots`` collects in ``docs/screenshots/``.
-
-A screenshot is saved ONLY when ``GUIDEPATH_SCREENSHOTS=1``: ordinary test runs
-never touch the working tree.
-"""
+"""Helpers for the agent console's API tests (tests/core/web/test_console_*.py and
+the isolation suite): agents that log in over real HTTP, sessions, customer tokens."""
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
+import secrets
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-TIMEOUT_MS = 15_000
+PASSWORD = "a long enough password"
 
 
-def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path | None:
-    """Save ``docs/screenshots/<name>.png`` when ``GUIDEPATH_SCREENSHOTS=1``."""
-    if os.environ.get("GUIDEPATH_SCREENSHOTS") != "1":
-        return None
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
+def agent(tenant, name: str = "Grace Hopper", *, role: str = "agent", capacity: int | None = None,
+          availability: str | None = None):
+    """A new user of ``tenant`` logged in with a cookie: ``(client, user)``."""
+    body: dict[str, Any] = {"email": f"{secrets.token_hex(4)}@example.com", "name": name, "role": role,
+                            "password": PASSWORD}
+    if capacity is not None:
+        body["capacity"] = capacity
+    created = tenant.admin.post("/api/v1/users", json=body)
+    assert created.status_code == 201, created.text
+    client = tenant.client().login(body["email"], PASSWORD)
+    if availability is not None:
+        response = client.patch("/api/v1/me", json={"availability": availability})
+        assert response.status_code == 200, response.text
+    return client, created.json()
 
 
-def wait_until(page: Any, expression: str, what: str | None = None, timeout_ms: int = TIMEOUT_MS) -> Any:
-    """Poll ``expression`` with ``evaluate`` (DevTools, so the page's CSP does not
-    refuse it as it refuses ``wait_for_function``'s eval) until it is truthy."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or expression}")
-        time.sleep(0.05)
+def new_session(client, **body) -> dict:
+    response = client.post("/api/v1/sessions", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
-def page_errors(console: list[str]) -> list[str]:
-    """Script errors the page logged (a refused API call logs its status: not an error here)."""
-    return [line for line in console if line.startswith("pageerror")]
+def move(client, session_id: str, state: str, **extra) -> dict:
+    response = client.post(f"/api/v1/sessions/{session_id}/state", json={"state": state, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
-def signed_in(browser: Any, tenant: Any, path: str, *, email: str | None = None, password: str | None = None,
-              viewport: dict[str, int] | None = None) -> tuple[Any, Any, list[str]]:
-    """A new browser context signed in as ``email`` (the tenant's admin by default)
-    through the sign-in page, then on ``path``. Returns ``(context, page, console)``;
-    close the context when done."""
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    console: list[str] = []
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
-    page.goto(f"http://{tenant.host}/signin?next={path}")
-    page.fill("#gp-email", email or tenant.admin_email)
-    page.fill("#gp-password", password or tenant.admin_password)
-    with page.expect_navigation():
-        page.click("#gp-signin-submit")
-    page.wait_for_load_state("domcontentloaded")
-    return context, page, console
+def invite(client, session_id: str, **body) -> dict:
+    response = client.post(f"/api/v1/sessions/{session_id}/invites", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def customer_client(tenant, session_id: str, customer: dict | None = None):
+    """Redeem a fresh invite of ``session_id``: ``(client with the customer token, answer)``."""
+    code = invite(tenant.admin, session_id)["code"]
+    body: dict[str, Any] = {"code": code}
+    if customer is not None:
+        body["customer"] = customer
+    response = tenant.client().post("/api/v1/invites/redeem", json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    client = tenant.client()
+    client.session.headers["Authorization"] = f"Bearer {answer['token']}"
+    return client, answer
