@@ -66,8 +66,8 @@ def record(conn: Connection, event: Any) -> bool:
     values = {"event_id": event.id, "session_id": session_id, "type": event.type, "at": at,
               "actor": _actor(event.data), "data": event.data}
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    result = conn.execute(insert(session_timeline).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    statement = insert(session_timeline).values(**values).on_conflict_do_nothing()
+    return conn.execute(statement.returning(session_timeline.c.event_id)).first() is not None
 
 
 def _cursor(at: Any, event_id: str) -> str:
