@@ -55,3 +55,55 @@ def customer_client(tenant, session_id: str, customer: dict | None = None):
     client = tenant.client()
     client.session.headers["Authorization"] = f"Bearer {answer['token']}"
     return client, answer
+
+
+# -- browser helpers (Playwright pages of the console) --------------------------------
+
+BROWSER_TIMEOUT_MS = 15_000
+
+
+def screenshot(page, name: str, *, full_page: bool = False) -> None:
+    """docs/screenshots/<name>.png, only when GUIDEPATH_SCREENSHOTS=1 (``make screenshots``)."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("GUIDEPATH_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+def browser_page(browser, tenant, path: str | None = "/", *, viewport=(1366, 800)):
+    """A page in a fresh browser context (its own cookies and storage) on ``tenant``'s
+    host; page errors are collected on ``page.errors``."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    if path:
+        page.goto(f"http://{tenant.host}{path}")
+    return page
+
+
+def signed_in_page(browser, tenant, email: str, password: str, path: str = "/queue", **kw):
+    """A page signed in through the sign-in form, then at ``path``."""
+    page = browser_page(browser, tenant, f"/signin?next={path}", **kw)
+    page.fill("#gp-email", email)
+    page.fill("#gp-password", password)
+    page.click("#gp-signin-submit")
+    page.wait_for_url(f"**{path}")
+    return page
+
+
+def wait_for(page, expression: str, what: str = "", timeout: float = BROWSER_TIMEOUT_MS / 1000):
+    """Poll a JS expression with evaluate (the pages' CSP refuses wait_for_function's eval)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or expression}")
