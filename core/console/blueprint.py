@@ -57,7 +57,7 @@ def _error_page(status: int, title: str, message: str, *, hint: str = "") -> Res
 
 def install(app: Flask) -> None:
     """Register the console on ``app`` (after the kernel's JSON error handlers)."""
-    from . import admin, auth_pages, queue_page, session_page  # noqa: F401 - routes
+    from . import admin, auth_pages, embed_page, history_page, join_page, queue_page, session_page, start_page  # noqa: F401
 
     app.register_blueprint(bp)
     domain_handler = app.error_handler_spec[None][None][DomainError]
