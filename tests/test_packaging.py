@@ -1,9 +1,10 @@
 """The wheel works when installed for real, not only as the editable checkout.
 
-Builds a wheel from a clean copy of the source tree, installs it (non-editable)
-into a fresh virtualenv, and checks from there that every declared package
-imports from the installed tree, that the Alembic scripts were packaged (and run),
-and that the ``guidepath`` console script works.
+Builds a wheel from a clean copy of the source tree (once per module), checks that
+the build printed no warning and that every file under the package folders is in
+the wheel, installs it (non-editable) into a fresh virtualenv, and checks from there
+that every declared package imports from the installed tree, that the Alembic
+scripts were packaged (and run), and that the ``guidepath`` console script works.
 
 Dependencies are not reinstalled (no network): a ``.pth`` file in the new venv
 appends the main venv's site-packages *after* its own, so the wheel's guidepath
@@ -13,14 +14,17 @@ site-packages directories get to run) is never installed.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tomllib
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -82,25 +86,84 @@ def folder_of(package: str) -> Path | None:
     return None
 
 
+def shipped_files() -> dict[str, Path]:
+    """``{path in the wheel: source file}`` for every file under the mapped folders that
+    a wheel must ship: everything but caches, dotfiles and editor leftovers."""
+    junk = [*setuptools_table().get("exclude-package-data", {}).get("*", []), "*.pyc"]
+    files = {}
+    for prefix, folder in setuptools_table()["package-dir"].items():
+        base = ROOT / folder
+        for path in base.rglob("*"):
+            relative = path.relative_to(base)
+            if (not path.is_file() or "__pycache__" in relative.parts
+                    or any(part.startswith(".") for part in relative.parts)
+                    or any(fnmatch.fnmatch(path.name, pattern) for pattern in junk)):
+                continue
+            files["/".join((*prefix.split("."), *relative.parts))] = path
+    return files
+
+
+def data_folders() -> set[str]:
+    """Every folder holding a shippable file, as the dotted name setuptools gives it."""
+    return {wheel_path.rpartition("/")[0].replace("/", ".") for wheel_path in shipped_files()}
+
+
 def test_every_source_package_is_declared():
     declared = set(setuptools_table()["packages"])
     assert source_packages() - declared == set(), "add these to [tool.setuptools] packages"
+    # A folder of templates or static files that is not listed makes setuptools print a
+    # "Package would be ignored" warning for each of its files (and a later setuptools
+    # will leave them out).
+    assert data_folders() - declared == set(), "add these folders to [tool.setuptools] packages"
     # The rest are folders of data (schemas, templates, Alembic revisions), listed so
     # setuptools ships them without warnings: each must exist and hold files.
-    data_folders = declared - source_packages()
-    missing = {p for p in data_folders if not ((folder := folder_of(p)) and folder.is_dir()
+    listed_data = declared - source_packages()
+    missing = {p for p in listed_data if not ((folder := folder_of(p)) and folder.is_dir()
                                                and any(f.is_file() for f in folder.iterdir()))}
     assert missing == set(), "declared packages with no folder of files"
 
 
-@pytest.mark.slow
-def test_wheel_installs_and_works_outside_the_checkout(tmp_path):
-    source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=IGNORED)
-    wheels = tmp_path / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), "."], cwd=source)
-    (wheel,) = wheels.glob("guidepath-*.whl")
+# A Python warning as printed on stderr (``file.py:12: SetuptoolsDeprecationWarning: …``),
+# and setuptools' own words for a folder it would leave out.
+BUILD_WARNING = re.compile(r":\d+: \w*Warning\b|would be ignored|absent from the .packages. configuration")
 
+
+@pytest.fixture(scope="module")
+def built_wheel(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel built from a clean copy of the checkout, and the build's verbose output."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "src"
+    shutil.copytree(ROOT, source, ignore=IGNORED)
+    wheels = tmp / "wheels"
+    # -v: the build backend's own output (setuptools' warnings) is shown only verbose.
+    built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(wheels), "."], cwd=source)
+    (wheel,) = wheels.glob("guidepath-*.whl")
+    return wheel, built.stdout + built.stderr
+
+
+@pytest.mark.slow
+def test_the_build_prints_no_warning(built_wheel):
+    _wheel, log = built_wheel
+    warnings = [line for line in log.splitlines() if BUILD_WARNING.search(line)]
+    assert warnings == [], "\n".join(warnings[:20])
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_every_file_of_the_package_folders(built_wheel):
+    wheel, _log = built_wheel
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = {name for name in archive.namelist() if not name.startswith("guidepath-")}
+    expected = shipped_files()
+    assert any(not name.endswith(".py") for name in expected)  # templates, static files, schemas…
+    missing = sorted(set(expected) - in_wheel)
+    assert missing == [], "not in the wheel (declare the folder, see pyproject.toml)"
+    unexpected = sorted(name for name in in_wheel - set(expected) if not name.endswith(".pyc"))
+    assert unexpected == [], "in the wheel but not in the source tree"
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_works_outside_the_checkout(tmp_path, built_wheel):
+    wheel, _log = built_wheel
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False, system_site_packages=False)
     python = env_dir / "bin" / "python"
