@@ -8,6 +8,7 @@ like without touching the process environment.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -16,6 +17,15 @@ from typing import Any, Mapping
 
 ENV_PREFIX = "GUIDEPATH_"
 REDACTED = "********"
+
+#: Settings that no longer do anything, still accepted (with a warning) so that an
+#: older guidepath.toml keeps loading: {name: what to do instead}.
+RETIRED = {
+    "relay_url": "relays are found, not configured: the in-process relay (embedded) picks free "
+                 "ports at start-up, `guidepath relay` processes register themselves in Redis",
+}
+
+log = logging.getLogger("guidepath.config")
 
 
 class ConfigError(ValueError):
@@ -58,7 +68,6 @@ class Config:
     #: set ``X-Forwarded-For``/``X-Forwarded-Proto``. 0 trusts none: a client could
     #: otherwise claim HTTPS or any address. ``deploy/`` uses 1.
     trusted_proxies: int = 0
-    relay_url: str = "tcp://127.0.0.1:7600"
     #: Consumer group session timeout. A pattern subscriber rejoins its group each
     #: time a new tenant's topics appear, and a join waits about half of this, so a
     #: deployment that creates tenants often (or a test suite) wants it short.
@@ -80,6 +89,15 @@ class Config:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'global.sqlite').resolve()}"
+
+    @property
+    def relays(self) -> str:
+        """Where the relays are, in words (there is no relay address to configure:
+        the app learns the relays' addresses when they start)."""
+        if self.redis_url is None:
+            return ("in-process: `guidepath run` starts a relay on free ports of 127.0.0.1, "
+                    "picked at start-up, and prints them")
+        return "separate `guidepath relay` processes, which register themselves through redis_url"
 
     @property
     def files_dir(self) -> Path:
@@ -110,6 +128,7 @@ class Config:
                 value = list(value)
             out[f.name] = value
         out["mode"] = "embedded" if self.embedded else "server"
+        out["relays"] = self.relays
         return out
 
     def validate(self) -> None:
@@ -210,11 +229,17 @@ def load_config(
             file_values = tomllib.loads(toml_path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{toml_path}: {exc}") from None
+        for name in RETIRED.keys() & file_values.keys():
+            log.warning("%s: %s is no longer used (%s); remove it", toml_path, name, RETIRED[name])
+            del file_values[name]
         unknown = set(file_values) - set(names)
         if unknown:
             raise ConfigError(f"{toml_path}: unknown settings {sorted(unknown)}")
         values.update(file_values)
 
+    for name in RETIRED:
+        if env.get(f"{ENV_PREFIX}{name.upper()}"):
+            log.warning("%s%s is no longer used (%s)", ENV_PREFIX, name.upper(), RETIRED[name])
     for name in names:
         key = f"{ENV_PREFIX}{name.upper()}"
         if key in env and env[key] != "":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from guidepath.core.cli.context import tenant_option
 from guidepath.core.plugin_api import BadJSON, CliState, Invalid, echo_table, parse_int, parse_json, pass_state
 
 from . import store
@@ -26,7 +27,7 @@ CLI_ACTOR = "cli"
 
 @click.group()
 def paths() -> None:
-    """Import, export and list Guided Paths of a tenant."""
+    """Import, export and list the Guided Paths of the tenant SLUG."""
 
 
 def _problems(issues: list, heading: str) -> str:
@@ -37,12 +38,12 @@ def _problems(issues: list, heading: str) -> str:
 
 @paths.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", "slug", required=True, metavar="SLUG", help="The tenant's slug.")
+@tenant_option
 @click.option("--publish", is_flag=True, help="Publish the imported draft as a new version.")
 @pass_state
 def import_path(state: CliState, file: Path, slug: str, publish: bool) -> None:
-    """Import FILE (a Guided Path document): a new path, or a new draft of the path
-    with the document's id. Nothing is stored if it cannot be published with --publish."""
+    """Import FILE (a Guided Path document) into the tenant SLUG: a new path, or a new
+    draft of the path with the document's id. Nothing is stored if it cannot be published with --publish."""
     try:
         document = parse_json(file.read_bytes())
     except BadJSON as exc:
@@ -68,14 +69,15 @@ def import_path(state: CliState, file: Path, slug: str, publish: bool) -> None:
 
 @paths.command("export")
 @click.argument("path_key", metavar="PATH_KEY")
-@click.option("--tenant", "slug", required=True, metavar="SLUG", help="The tenant's slug.")
+@tenant_option
 @click.option("--version", "version", default=None, metavar="N|draft",
               help="A version number, or 'draft'; default: the latest published version.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @pass_state
 def export_path(state: CliState, path_key: str, slug: str, version: str | None, output: Path | None) -> None:
-    """Export a path (by key or id) as a JSON document that `paths import` reads back."""
+    """Export a path of the tenant SLUG (by key or id) as a JSON document that
+    `paths import` reads back."""
     wanted: int | str | None = version
     if version not in (None, "draft"):
         try:
@@ -95,11 +97,11 @@ def export_path(state: CliState, path_key: str, slug: str, version: str | None, 
 
 
 @paths.command("list")
-@click.option("--tenant", "slug", required=True, metavar="SLUG", help="The tenant's slug.")
+@tenant_option
 @click.option("--status", type=click.Choice(["active", "archived", "all"]), default="all", show_default=True)
 @pass_state
 def list_paths(state: CliState, slug: str, status: str) -> None:
-    """List the tenant's paths with their latest published version."""
+    """List the paths of the tenant SLUG with their latest published version."""
     _tenant, ctx = state.tenant_context(slug)
     rows = []
     cursor = None

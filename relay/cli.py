@@ -29,7 +29,8 @@ from .tickets import ticket_secret
 
 EMBEDDED_EXPLANATION = (
     "GUIDEPATH_REDIS_URL is not set, so this is embedded mode: the relay runs inside "
-    "`guidepath run` (same process as the app), and a separate relay process could not "
+    "`guidepath run` (same process as the app, on free ports it picks at start-up and "
+    "prints), and a separate relay process could not "
     "register itself or report to the app. Set GUIDEPATH_REDIS_URL (and "
     "GUIDEPATH_MASTER_KEY, the same as the app's) to run relays as their own processes, "
     "or pass --standalone to run one unregistered for protocol development."

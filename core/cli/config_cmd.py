@@ -29,9 +29,10 @@ def show(state: CliState, fmt: str) -> None:
     if fmt == "json":
         echo_json(values)
         return
-    mode = values.pop("mode", None)
-    if mode:
-        click.echo(f"# mode: {mode}")
+    # Derived, not settings: comments in a file one could paste into guidepath.toml.
+    for derived in ("mode", "relays"):
+        if value := values.pop(derived, None):
+            click.echo(f"# {derived}: {value}")
     for key, value in values.items():
         click.echo(_toml_line(key, value))
 

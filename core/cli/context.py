@@ -11,6 +11,10 @@ Plugins adding commands with ``register_cli_commands`` reach the same objects::
     @pass_state
     def hello(state):
         click.echo(state.kernel.config.base_domain)
+
+A command that acts for one tenant takes it with :func:`tenant_option`, so that
+every such command accepts the tenant the same two ways (``users list acme`` and
+``users list --tenant acme``) and says so the same way in its help.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import contextlib
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import click
 
@@ -94,6 +98,55 @@ class CliState:
 
 
 pass_state = click.make_pass_decorator(CliState, ensure=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The help of ``--tenant`` on every command that takes a tenant.
+TENANT_HELP = "The tenant's slug; the same as giving SLUG as an argument."
+_TENANT_ARG = "tenant_slug_argument"
+_TENANT_OPT = "tenant_slug_option"
+
+
+def tenant_option(f: F | None = None, *, required: bool = True) -> Any:
+    """Take the tenant as ``SLUG`` (a positional argument after the command's own) or
+    ``--tenant SLUG``: either, not both with different values. The command receives it
+    as ``slug`` (None when ``required=False`` and neither is given).
+
+    Write the command's help with "the tenant SLUG" so every command reads the same;
+    ``tests/core/test_cli.py`` checks every command that takes a tenant, plugins'
+    commands included.
+    """
+
+    def decorate(func: F) -> F:
+        # Decorators apply bottom-up and click reverses them: the option is listed
+        # where the decorator is, the argument after the command's other arguments.
+        func = click.option("--tenant", _TENANT_OPT, metavar="SLUG", default=None, expose_value=False,
+                            callback=_collect_tenant(required), help=TENANT_HELP)(func)
+        return click.argument(_TENANT_ARG, metavar="[SLUG]", required=False, expose_value=False,
+                              callback=_collect_tenant(required))(func)
+
+    return decorate(f) if f is not None else decorate
+
+
+def _collect_tenant(required: bool) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        # Both parameters are always processed; the second one to be decides. (Kept on
+        # this context, not in ctx.meta, which the whole chain of contexts shares.)
+        seen: dict[str, Any] = vars(ctx).setdefault("_guidepath_tenant", {})
+        seen[param.name or ""] = value
+        if len(seen) < 2:
+            return value
+        positional, option = seen.get(_TENANT_ARG), seen.get(_TENANT_OPT)
+        if positional is not None and option is not None and positional != option:
+            raise click.UsageError(
+                f"two tenants given: {positional!r} and --tenant {option!r}; give one", ctx)
+        slug = positional if positional is not None else option
+        if slug is None and required:
+            raise click.UsageError("which tenant? Give its SLUG as an argument or as --tenant SLUG", ctx)
+        ctx.params["slug"] = slug
+        return value
+
+    return callback
 
 
 def user_error_message(exc: BaseException) -> str | None:

@@ -14,13 +14,19 @@ from typing import Any
 import click
 
 from ..domain import strict_json
-from .context import CliState, pass_state
+from .context import CliState, pass_state, tenant_option
 from .output import echo_json, echo_table
 
 
 @click.group()
 def plugins() -> None:
-    """List installed plugins; enable, disable and configure them per tenant."""
+    """List installed plugins; enable, disable and configure them for the tenant SLUG.
+
+    \b
+    Examples:
+      guidepath plugins list acme                (or: plugins list --tenant acme)
+      guidepath plugins enable webhooks acme     (or: plugins enable webhooks --tenant acme)
+    """
 
 
 def _require_plugin(manager: Any, name: str) -> Any:
@@ -77,12 +83,11 @@ def save_state(state: CliState, slug: str, name: str, *, enabled: bool | None = 
 
 
 @plugins.command("list")
-@click.option("--tenant", "slug", default=None, metavar="SLUG",
-              help="Show the plugins' state for this tenant.")
+@tenant_option(required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def list_(state: CliState, slug: str | None, as_json: bool) -> None:
-    """List installed plugins, or (with --tenant) their state for one tenant."""
+    """List installed plugins, or their state for the tenant SLUG when given."""
     if slug is None:
         _list_installed(as_json)
         return
@@ -122,10 +127,6 @@ def _list_installed(as_json: bool) -> None:
                    empty="No plugins are installed.")
     for failure in manager.load_failures:
         click.echo(f"Warning: plugin {failure.name!r} failed to load: {failure.error}", err=True)
-
-
-tenant_option = click.option("--tenant", "slug", required=True, metavar="SLUG",
-                             help="The tenant's slug.")
 
 
 @plugins.command("enable")

@@ -5,9 +5,11 @@ The web package (and Flask) is imported only here, when the command runs.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
+import logging
 import signal
 from collections.abc import Mapping
 from typing import Any
@@ -49,7 +51,8 @@ def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "js
 
     from ..web.app import create_app
 
-    app = create_app(kernel=kernel)  # also starts the kernel's event workers
+    with relays_started() as relays:
+        app = create_app(kernel=kernel)  # also starts the kernel's event workers (and an in-process relay)
 
     tenants = [t for t in kernel.directory.list() if t.active]
     if tenants:
@@ -58,6 +61,9 @@ def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "js
             click.echo(f"  http://{tenant.slug}.{config.base_domain}:{port}/")
     else:
         click.echo("No tenants yet: create one with `guidepath tenants create SLUG`.")
+    for relay in relays:
+        click.echo(f"Relay (in-process, ports picked at start-up): devices on tcp {relay['tcp']}, "
+                   f"viewers on {relay['ws']}")
     click.echo(f"Listening on http://{host}:{port} (Ctrl+C to stop)")
 
     from werkzeug.serving import run_simple
@@ -72,6 +78,35 @@ def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "js
         # (anything unsent stays in the outbox for the next start).
         kernel.close()
     click.echo("Stopped.")
+
+
+#: The logger and message with which the relay plugins' hosting announces the relay it
+#: starts inside the app (embedded mode), with the fields ``tcp`` and ``ws``. Core does
+#: not import the relay, so this is how ``guidepath run`` learns the ports it picked.
+RELAY_LOGGER = "guidepath.relay.hosting"
+RELAY_STARTED = "in-process relay started"
+
+
+@contextlib.contextmanager
+def relays_started():
+    """Collect the addresses of the relays started inside this process meanwhile."""
+    logger = logging.getLogger(RELAY_LOGGER)
+    relays: list[dict[str, str]] = []
+    level, shown = logger.level, logger.getEffectiveLevel()
+
+    def collect(record: logging.LogRecord) -> bool:
+        tcp, ws = getattr(record, "tcp", None), getattr(record, "ws", None)
+        if record.msg == RELAY_STARTED and tcp and ws:
+            relays.append({"tcp": str(tcp), "ws": str(ws)})
+        return record.levelno >= shown  # the logs show what they showed before
+
+    logger.setLevel(min(shown, logging.INFO))  # so that the announcement is made at all
+    logger.addFilter(collect)
+    try:
+        yield relays
+    finally:
+        logger.removeFilter(collect)
+        logger.setLevel(level)
 
 
 def stop_on_sigterm() -> None:

@@ -6,14 +6,18 @@ from typing import Any
 
 import click
 
-from .context import CliState, pass_state
+from .context import CliState, pass_state, tenant_option
 from .output import echo_json, echo_table
 from .prompts import prompt_password
 
 
 @click.group()
 def tenants() -> None:
-    """Create and manage tenants (each lives at SLUG.<base-domain>)."""
+    """Create and manage tenants (the tenant SLUG lives at SLUG.<base-domain>).
+
+    Every command here takes the tenant as SLUG or as --tenant SLUG, like the
+    users and plugins commands.
+    """
 
 
 def tenant_row(tenant: Any) -> dict[str, Any]:
@@ -21,7 +25,7 @@ def tenant_row(tenant: Any) -> dict[str, Any]:
 
 
 @tenants.command("create")
-@click.argument("slug")
+@tenant_option
 @click.option("--name", default="", help="Display name (default: the slug).")
 @click.option("--admin-email", default=None, help="Create a first admin user with this email.")
 @click.option("--admin-password", default=None,
@@ -73,10 +77,10 @@ def list_(state: CliState, as_json: bool) -> None:
 
 
 @tenants.command("show")
-@click.argument("slug")
+@tenant_option
 @pass_state
 def show(state: CliState, slug: str) -> None:
-    """Show one tenant as JSON."""
+    """Show the tenant SLUG as JSON."""
     tenant = state.tenants().require(slug)
     data = tenant_row(tenant)
     data["host"] = f"{tenant.slug}.{state.config.base_domain}"
@@ -84,29 +88,29 @@ def show(state: CliState, slug: str) -> None:
 
 
 @tenants.command("suspend")
-@click.argument("slug")
+@tenant_option
 @pass_state
 def suspend(state: CliState, slug: str) -> None:
-    """Suspend a tenant: its hosts stop answering, its data is kept."""
+    """Suspend the tenant SLUG: its hosts stop answering, its data is kept."""
     tenant = state.tenants().suspend(slug)
     click.echo(f"Tenant {tenant.slug!r} suspended.")
 
 
 @tenants.command("resume")
-@click.argument("slug")
+@tenant_option
 @pass_state
 def resume(state: CliState, slug: str) -> None:
-    """Resume a suspended tenant."""
+    """Resume the suspended tenant SLUG."""
     tenant = state.tenants().resume(slug)
     click.echo(f"Tenant {tenant.slug!r} resumed.")
 
 
 @tenants.command("delete")
-@click.argument("slug")
+@tenant_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_state
 def delete(state: CliState, slug: str, yes: bool) -> None:
-    """Delete a tenant for good: its database, files, cache and data key."""
+    """Delete the tenant SLUG for good: its database, files, cache and data key."""
     service = state.tenants()
     tenant = service.require(slug)  # an unknown slug fails before we ask anything
     if not yes:

@@ -6,19 +6,21 @@ from typing import Any
 
 import click
 
-from .context import CliState, pass_state
+from .context import CliState, pass_state, tenant_option
 from .output import echo_json, echo_table
 from .prompts import prompt_password
 
 PAGE = 200
 
-tenant_option = click.option("--tenant", "slug", required=True, metavar="SLUG",
-                             help="The tenant's slug.")
-
-
 @click.group()
 def users() -> None:
-    """Create and list a tenant's users (agents and admins)."""
+    """Create and list the users (agents and admins) of the tenant SLUG.
+
+    \b
+    Examples:
+      guidepath users list acme                  (or: users list --tenant acme)
+      guidepath users create acme --email ann@acme.example.com --role admin
+    """
 
 
 @users.command("create")

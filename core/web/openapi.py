@@ -11,14 +11,17 @@ fails when a route has no declaration, so a new route cannot ship undocumented.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from .. import __version__
-from .contract import documented
+from .contract import documented, is_page
 from .openapi_operations import add_links, build_operation, component_schemas, error_responses, openapi_path
 
 bp = Blueprint("openapi", __name__)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -53,6 +56,8 @@ def build_document() -> dict[str, Any]:
         if rule.endpoint == "static":
             continue
         view = current_app.view_functions.get(rule.endpoint)
+        if is_page(view):  # a browser page, not an API operation
+            continue
         legacy = getattr(view, "openapi", None)  # a dict: the old way, deprecated in partner API 1.0 (docs/CHANGELOG.md)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(openapi_path(rule), {})[method.lower()] = build_operation(rule, method, view, legacy)
@@ -62,12 +67,7 @@ def build_document() -> dict[str, Any]:
         "info": {"title": "guidepath API", "version": __version__,
                  "description": "The REST API of one guidepath account (tenant), on the account's "
                                 "own host. Versioning and deprecation: docs/api.md."},
-        # The instance that served this document first; the template says where others live.
-        "servers": [
-            {"url": request.host_url.rstrip("/"), "description": "this account, as reached now"},
-            {"url": "https://{tenant}." + current_app.extensions["guidepath"].config.base_domain,
-             "variables": {"tenant": {"default": "acme"}}},
-        ],
+        "servers": servers(),
         "components": {
             "schemas": {"Error": ERROR_SCHEMA, **component_schemas(current_app.view_functions.values())},
             "responses": error_responses(),
@@ -79,6 +79,22 @@ def build_document() -> dict[str, Any]:
         "security": [{"apiKey": []}, {"session": []}],
         "paths": dict(sorted(paths.items())),
     }
+
+
+def servers() -> list[dict[str, Any]]:
+    """Where the API is: first the scheme, host and port this request reached (as the
+    client used them; behind ``trusted_proxies`` proxies, as the client reached the
+    proxy), then the same for any account, with the account as the ``tenant`` variable."""
+    here = urlsplit(request.host_url)
+    port = f":{here.port}" if here.port and here.port != DEFAULT_PORTS.get(here.scheme) else ""
+    ctx = getattr(g, "tenant_ctx", None)
+    slug = ctx.tenant.slug if ctx is not None else "acme"
+    base_domain = current_app.extensions["guidepath"].config.base_domain
+    return [
+        {"url": f"{here.scheme}://{here.netloc}", "description": "this account, as reached by this request"},
+        {"url": f"{here.scheme}://{{tenant}}.{base_domain}{port}", "description": "any account, by its slug",
+         "variables": {"tenant": {"default": slug, "description": "the account's (tenant's) slug"}}},
+    ]
 
 
 @bp.get("/api/openapi.json")

@@ -8,6 +8,7 @@ import importlib.machinery
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -91,6 +92,95 @@ def test_help_lists_every_command() -> None:
     run_help = ok(CliRunner().invoke(cli, ["run", "--help"])).output
     for option in ("--demo", "--host", "--port"):
         assert option in run_help
+
+
+def leaf_commands(group: Any, ctx: Any, path: tuple[str, ...] = ()) -> Any:
+    """Every runnable command under ``group`` (plugins' commands included), with its path."""
+    import click
+
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, ctx, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def placeholder_args(command: Any, tmp_path: Path) -> list[str]:
+    """Values for a command's required arguments and options other than the tenant."""
+    import click
+
+    args: list[str] = []
+    existing = tmp_path / "placeholder.json"
+    existing.write_text("{}")
+    for param in command.params:
+        if param.name.startswith("tenant_slug_") or not param.required:
+            continue
+        value = str(existing) if isinstance(param.type, click.Path) else "x"
+        if isinstance(param.type, click.Choice):
+            value = param.type.choices[0]
+        args += [value] if isinstance(param, click.Argument) else [param.opts[0], value]
+    return args
+
+
+def test_every_command_taking_a_tenant_takes_it_the_same_two_ways(tmp_path: Path) -> None:
+    """``users list acme`` and ``users list --tenant acme`` are one command, everywhere:
+    core's commands and those plugins add (``paths``), with the same words in --help."""
+    import click
+
+    from guidepath.core.cli.context import TENANT_HELP
+
+    root = build_cli()
+    root_ctx = click.Context(root, info_name="guidepath")
+    taking: dict[str, Any] = {}
+    for path, command in leaf_commands(root, root_ctx):
+        names = {p.name for p in command.params}
+        options = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        # The old ways, each command on its own: a bare SLUG argument or --tenant option.
+        assert "slug" not in names, f"{' '.join(path)}: take the tenant with tenant_option"
+        if "--tenant" in options or names & {"tenant_slug_argument", "tenant_slug_option"}:
+            taking[" ".join(path)] = command
+    assert {"users list", "users create", "plugins list", "plugins enable", "plugins configure",
+            "tenants show", "tenants delete", "paths list", "paths import", "paths export"} <= set(taking)
+    assert not {"tenants list", "config show", "db upgrade", "run", "relay"} & set(taking)
+
+    for path, command in taking.items():
+        params = {p.name: p for p in command.params}
+        assert {"tenant_slug_argument", "tenant_slug_option"} <= set(params), path
+        assert params["tenant_slug_option"].opts == ["--tenant"], path
+        assert params["tenant_slug_option"].help == TENANT_HELP, path
+        help_text = ok(CliRunner().invoke(root, [*path.split(), "--help"])).output
+        assert "[SLUG]" in help_text.splitlines()[0], (path, help_text)  # Usage: … [SLUG]
+        assert "tenant SLUG" in " ".join(help_text.split()), (path, help_text)
+
+        other = placeholder_args(command, tmp_path)
+        positional = command.make_context(path, [*other, "acme"], parent=root_ctx)
+        option = command.make_context(path, [*other, "--tenant", "acme"], parent=root_ctx)
+        assert positional.params["slug"] == option.params["slug"] == "acme", path
+        same = command.make_context(path, [*other, "acme", "--tenant", "acme"], parent=root_ctx)
+        assert same.params["slug"] == "acme"
+        with pytest.raises(click.UsageError, match="two tenants given"):
+            command.make_context(path, [*other, "acme", "--tenant", "other"], parent=root_ctx)
+        if path == "plugins list":  # the one where the tenant is optional
+            assert command.make_context(path, [], parent=root_ctx).params["slug"] is None
+        else:
+            with pytest.raises(click.UsageError, match="Give its SLUG as an argument or as --tenant SLUG"):
+                command.make_context(path, other, parent=root_ctx)
+
+
+def test_the_tenant_as_argument_or_option_does_the_same(gp: Invoke) -> None:
+    ok(gp("tenants", "create", "acme", "--admin-email", "boss@acme.example", "--admin-password", PASSWORD))
+    ok(gp("users", "create", "acme", "--email", "ann@acme.example", "--password", PASSWORD))
+    by_argument = ok(gp("users", "list", "acme", "--json")).stdout
+    assert by_argument == ok(gp("users", "list", "--tenant", "acme", "--json")).stdout
+    assert {u["email"] for u in json.loads(by_argument)} == {"boss@acme.example", "ann@acme.example"}
+    assert ok(gp("paths", "list", "acme")).stdout == ok(gp("paths", "list", "--tenant", "acme")).stdout
+    assert json.loads(ok(gp("tenants", "show", "--tenant", "acme")).stdout)["slug"] == "acme"
+
+    missing = gp("users", "list")
+    assert missing.exit_code == 2 and "Give its SLUG as an argument or as --tenant SLUG" in missing.stderr
+    twice = gp("users", "list", "acme", "--tenant", "other")
+    assert twice.exit_code == 2 and "two tenants given" in twice.stderr
 
 
 def test_importing_the_cli_imports_neither_flask_nor_the_kernel() -> None:
@@ -423,6 +513,44 @@ def test_config_show_redacts_secrets(gp: Invoke, monkeypatch: pytest.MonkeyPatch
     assert 'master_key = "********"' in toml.stdout
     assert "tenant_pool_size = 2" in toml.stdout
     assert key not in toml.output
+
+
+def test_config_show_says_where_the_relays_are(gp: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Embedded: the relay runs inside `guidepath run` on ports picked at start-up, so
+    # there is no fixed relay address to show (there used to be a made-up one).
+    shown = ok(gp("config", "show"))
+    data = json.loads(shown.stdout)
+    assert "relay_url" not in data and "7600" not in shown.stdout
+    assert "in-process" in data["relays"] and "picked at start-up" in data["relays"]
+    assert "`guidepath run`" in data["relays"] and "prints them" in data["relays"]
+    toml = ok(gp("config", "show", "--format", "toml")).stdout
+    assert "# relays: in-process" in toml and "relay_url" not in toml
+    # With Redis, relays are `guidepath relay` processes that register themselves.
+    monkeypatch.setenv("GUIDEPATH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    data = json.loads(ok(gp("config", "show")).stdout)
+    assert "`guidepath relay` processes" in data["relays"]
+
+
+def test_run_prints_the_in_process_relay_ports(gp: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `config show` promises: `guidepath run` prints the ports its relay picked."""
+    import logging
+
+    import werkzeug.serving
+
+    served: list[Any] = []
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **kw: served.append(args))
+    ok(gp("tenants", "create", "acme"))
+    hosting = logging.getLogger("guidepath.relay.hosting")
+    before = (hosting.level, hosting.propagate, list(hosting.handlers), list(hosting.filters))
+    result = ok(gp("run", "--log-format", "text", "--port", "8123"))
+    assert served, "the server was not started"
+    relay_lines = [line for line in result.stdout.splitlines() if line.startswith("Relay")]
+    assert len(relay_lines) == 1, result.stdout
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", relay_lines[0])]
+    assert len(ports) == 2 and all(p > 0 for p in ports) and 7600 not in ports, relay_lines
+    assert "tcp 127.0.0.1:" in relay_lines[0] and "ws://127.0.0.1:" in relay_lines[0]
+    assert "http://acme.localhost:8123/" in result.stdout
+    assert (hosting.level, hosting.propagate, list(hosting.handlers), list(hosting.filters)) == before
 
 
 def test_config_errors_are_clean(gp: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,3 +50,17 @@ def test_redaction_hides_secrets(tmp_path):
     assert KEY not in str(shown) and "s3cret" not in str(shown)
     assert shown["database_url"] == "postgresql+psycopg://gp:********@db/g"
     assert redact_url("redis://cache:6379/0") == "redis://cache:6379/0"
+
+
+def test_the_retired_relay_url_is_ignored_with_a_warning(tmp_path, caplog):
+    # There is no relay address to configure: the in-process relay picks its ports at
+    # start-up and `guidepath relay` processes register themselves. An older
+    # guidepath.toml naming relay_url still loads.
+    (tmp_path / "guidepath.toml").write_text('relay_url = "tcp://127.0.0.1:7600"\nbase_domain = "example.com"\n')
+    with caplog.at_level("WARNING", logger="guidepath.config"):
+        config = load_config({"GUIDEPATH_RELAY_URL": "tcp://relay:7600"}, data_dir=tmp_path)
+    assert config.base_domain == "example.com"
+    assert not hasattr(config, "relay_url") and "relay_url" not in config.redacted()
+    assert "picked at start-up" in config.relays
+    warnings = [r.getMessage() for r in caplog.records if r.name == "guidepath.config"]
+    assert len(warnings) == 2 and all("no longer used" in w for w in warnings), warnings

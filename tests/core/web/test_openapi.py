@@ -18,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from guidepath.core.web.app import CORE_BLUEPRINTS
-from guidepath.core.web.contract import operation_of
+from guidepath.core.web.contract import is_page, operation_of
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _CONVERTER = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -33,10 +33,11 @@ def document(tenant) -> dict:
 
 
 def live_routes(app) -> dict[str, set[str]]:
-    """``{openapi path: {lower-case methods}}`` from the app's URL map."""
+    """``{openapi path: {lower-case methods}}`` from the app's URL map (browser pages,
+    declared with ``@page``, are not API operations)."""
     routes: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or is_page(app.view_functions.get(rule.endpoint)):
             continue
         path = _CONVERTER.sub(r"{\1}", rule.rule)
         methods = {m.lower() for m in (rule.methods or set())} - {"head", "options"}
@@ -107,6 +108,28 @@ def test_component_schemas_are_valid_json_schemas(document):
 
 def test_document_passes_openapi_spec_validator(document):
     openapi_spec_validator.validate(document)  # a test dependency (pyproject.toml): never skipped
+
+
+def test_servers_are_where_the_client_reached_the_api(tenant, document):
+    port = tenant.server.port
+    here, template = document["servers"]
+    # The scheme, host and port of this request, as the client used them.
+    assert here["url"] == f"http://{tenant.slug}.localhost:{port}"
+    # Any account: the same scheme and port, the account's slug as a variable.
+    assert template["url"] == f"http://{{tenant}}.localhost:{port}"
+    assert template["variables"]["tenant"]["default"] == tenant.slug
+    assert template["url"].format(tenant=tenant.slug) == here["url"]
+
+
+def test_servers_follow_the_host_header_not_a_guess(tenant):
+    # No port in Host (a proxy on port 80): none in the document either.
+    no_port = tenant.client().get("/api/openapi.json", headers={"Host": f"{tenant.slug}.localhost"})
+    assert no_port.status_code == 200, no_port.text
+    assert [s["url"] for s in no_port.json()["servers"]] == [
+        f"http://{tenant.slug}.localhost", "http://{tenant}.localhost"]
+    # trusted_proxies is 0 here: a client claiming HTTPS is not believed.
+    claimed = tenant.client().get("/api/openapi.json", headers={"X-Forwarded-Proto": "https"})
+    assert claimed.json()["servers"][0]["url"] == f"http://{tenant.host}"
 
 
 # -- core's routes: the full contract ------------------------------------------------------
