@@ -36,6 +36,7 @@ from .config import Config
 from .kernel import Kernel
 from .tenancy.context import TenantContext
 from .console.records import ConsoleLink, SessionPanel
+from .console.rendering import render_page
 from .tenancy.directory import Tenant
 
 # -- events --------------------------------------------------------------------
@@ -82,7 +83,7 @@ from .files import FileInfo, TenantFiles
 from .web.api.params import int_param, paging, reject_unknown, timestamp
 from .web.auth import actor_id, current_principal, require
 from .web.body import BadJSON, json_body, parse_json
-from .web.contract import PAGING, Param, documented, page_of, query_args
+from .web.contract import PAGING, Param, documented, page, page_of, query_args
 from .web.tenant import tenant_ctx
 
 # -- the command line ----------------------------------------------------------------
@@ -142,6 +143,7 @@ __all__ = [
     "json_body",
     "keyset_page",
     "new_id",
+    "page",
     "page_limit",
     "page_of",
     "paging",
@@ -150,6 +152,7 @@ __all__ = [
     "pass_state",
     "query_args",
     "reject_unknown",
+    "render_page",
     "require",
     "session_states",
     "support_sessions",

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from guidepath.core.plugin_api import EventType, PluginError, PluginInfo, hookimpl
+from guidepath.core.plugin_api import ConsoleLink, EventType, PluginError, PluginInfo, SessionPanel, hookimpl
 
 from .hooks import PathHooks
 from .sansio.step_types import BUILTIN_OWNER, DuplicateStepTypeError, StepTypeRegistry
@@ -180,12 +180,15 @@ EVENT_TYPES = [
     ),
     EventType(
         "run.step_completed",
-        _object({**_RUN, "seq": {"type": "integer", "minimum": 0}, "step_id": _STEP_ID,
+        _object({**_RUN, "session_id": _nullable(_id("ses")), "seq": {"type": "integer", "minimum": 0},
+                 "step_id": _STEP_ID,
                  "step_path_key": _KEY, "step_type": {"type": "string", "maxLength": 131},
                  "event": {"enum": ["answered", "completed"]}}),
         description="A run got past a step: an answer, an acknowledged message, an action's or an "
                     "app's result, a decision taken, an end reached (the value itself is not in the "
-                    "event). step_path_key is the path owning the step: the run's own or a subpath's.",
+                    "event). step_path_key is the path owning the step: the run's own or a subpath's; "
+                    "session_id the support session the run belongs to (null for a self-service run "
+                    "not handed over), which puts the event in that session's timeline.",
     ),
     EventType(
         "run.action_requested",
@@ -197,7 +200,7 @@ EVENT_TYPES = [
     ),
     EventType(
         "run.completed",
-        _object({**_RUN, "status": {"enum": ["completed", "abandoned"]},
+        _object({**_RUN, "session_id": _nullable(_id("ses")), "status": {"enum": ["completed", "abandoned"]},
                  "outcome": _nullable({"enum": OUTCOMES}),
                  "steps": {"type": "integer", "minimum": 0},
                  "duration_ms": {"type": "integer", "minimum": 0}}),
@@ -241,9 +244,10 @@ def register_routes() -> list[Blueprint]:
     from .api.documents import bp as documents
     from .api.media import bp as media
     from .api.runs import bp as runs
+    from .admin_pages import bp as admin_pages
     from .run_page import bp as pages
 
-    return [documents, runs, media, pages]
+    return [documents, runs, media, pages, admin_pages]
 
 
 @hookimpl
@@ -266,3 +270,23 @@ def seed_demo(tenant: Tenant, ctx: TenantContext) -> None:
     from .demo import seed_demo_paths
 
     seed_demo_paths(ctx)
+
+
+# -- the console --------------------------------------------------------------------
+
+#: The admin menu's item for the Guided Path pages (admin_pages.py).
+ADMIN_LINK = ConsoleLink(key="guided-paths", label="Guided Paths", href="/admin/guided-paths", section="admin",
+                         order=40)
+#: The runner on a session's page (static/runner-panel.js).
+RUNNER_PANEL = SessionPanel(key="guided-path", title="Guided Path", module="/guided-paths/assets/runner-panel.js",
+                            wide=True, order=10)
+
+
+@hookimpl
+def console_menu(principal: dict[str, Any]) -> list[ConsoleLink]:
+    return [ADMIN_LINK] if principal.get("role") == "admin" else []
+
+
+@hookimpl
+def session_panels(session: dict[str, Any]) -> list[SessionPanel]:
+    return [RUNNER_PANEL]

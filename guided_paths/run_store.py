@@ -48,7 +48,7 @@ from . import store
 from .plugin import settings, tenant_registry
 from .sansio import runner
 from .sansio.answers import schema_error
-from .sansio.rendering import negotiate_locale, render_view, step_type_of
+from .sansio.rendering import localize, negotiate_locale, render_view, step_type_of
 from .sansio.run_state import FINISHED_STATUSES, RUN_STATUSES
 from .sansio.runner import AnswerError, RunnerError, RunState
 from .tables import (
@@ -186,6 +186,7 @@ def get(conn: Connection, run_id: str, *, history: bool = True) -> dict[str, Any
     document = store.version_document(conn, row.path_id, row.version)
     out = {
         **_summary(row, state),
+        "path_title": localize(document.get("title"), row.locale, document.get("locales")),
         "variables": state.variables,
         "answers": state.answers,
         "can_go_back": state.can_go_back,
@@ -437,6 +438,8 @@ def _after(conn: Connection, env: RunEnv, row: Any, document: dict, before: RunS
     documents = _subpath_documents(conn, document, after, before)
     seq = _next_seq(conn, row.id)
     ids = {"run_id": row.id, "path_id": row.path_id, "version": row.version}
+    # The session, so that the run's progress lands in the session's timeline.
+    session = {"session_id": row.session_id}
     for entry in new_entries:
         conn.execute(guided_path_run_steps.insert().values(
             run_id=row.id, seq=seq, path_key=entry.path_id, step_id=entry.step_id, event=entry.event,
@@ -444,7 +447,7 @@ def _after(conn: Connection, env: RunEnv, row: Any, document: dict, before: RunS
         ))
         if entry.event in ("answered", "completed"):
             env.emit(conn, "run.step_completed", {
-                **ids, "seq": seq, "step_id": entry.step_id, "step_path_key": entry.path_id,
+                **ids, **session, "seq": seq, "step_id": entry.step_id, "step_path_key": entry.path_id,
                 "event": entry.event,
                 "step_type": step_type_of(document, after, entry.path_id, entry.step_id, documents),
             })
@@ -460,7 +463,7 @@ def _after(conn: Connection, env: RunEnv, row: Any, document: dict, before: RunS
         })
     if after.finished and (before is None or not before.finished):
         env.emit(conn, "run.completed", {
-            **ids, "status": after.status, "outcome": after.outcome,
+            **ids, **session, "status": after.status, "outcome": after.outcome,
             "steps": sum(1 for e in after.history if e.event in ("answered", "completed")),
             "duration_ms": max(0, int((now - _aware(row.created_at)).total_seconds() * 1000)),
         })

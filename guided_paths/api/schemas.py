@@ -162,7 +162,8 @@ HISTORY_ENTRY = _object({
     "seq": {"type": "integer", "minimum": 0},
     "path_key": {"type": ["string", "null"]},
     "step_id": {"type": ["string", "null"]},
-    "event": {"enum": list(get_args(HistoryEvent))},
+    "event": {"enum": [*get_args(HistoryEvent), "handed_over"],
+              "description": "handed_over: the run was attached to a support session (`value.session_id`)"},
     "at": _TIME,
     "value": {"description": "The answer or result, when the event has one"},
 })
@@ -174,7 +175,10 @@ _RUN_STATE = {
     "view": VIEW,
 }
 #: A run as the transitions answer it (history included).
-RUN = _object({**RUN_SUMMARY["properties"], **_RUN_STATE, "history": {"type": "array", "items": HISTORY_ENTRY}})
+RUN = _object({**RUN_SUMMARY["properties"],
+               "path_title": {"type": ["string", "null"],
+                              "description": "The path's title in the run's locale, from the pinned version"},
+               **_RUN_STATE, "history": {"type": "array", "items": HISTORY_ENTRY}})
 
 # -- media -----------------------------------------------------------------------------
 

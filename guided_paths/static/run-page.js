@@ -1,8 +1,13 @@
-// The run page (guided_paths/run_page.py): acknowledges messages and hosts a Guided Path
-// App in a sandboxed iframe through the SDK's app channel. The server renders the step and
-// sets the CSP (frame-src: the app's origin only); this module only wires it up.
+// The run page (guided_paths/run_page.py): the run's step drawn by the shared renderer
+// (step-view.js, the same as the console's runner panel), and a Guided Path App hosted in
+// a sandboxed iframe through the SDK's app channel. The server sets the CSP (frame-src:
+// the current app's origin only), so when the run reaches an app step the page reloads
+// to get that app's policy. With ?embed=1 (the runner panel frames the page for an app
+// step) it tells its parent window, same origin only, whenever the run changed.
 // window.gpRunPage reports what happened (status, errors), for people and tests alike.
+import "/console/assets/console.js"; // the console's menu bar and live socket
 import { connectApp } from "./sdk/app-channel.js";
+import { mountRun } from "./step-view.js";
 
 const config = JSON.parse(document.getElementById("gp-run-config").textContent);
 const errorBox = document.getElementById("gp-error");
@@ -19,68 +24,83 @@ function showError(message) {
   errorBox.hidden = false;
 }
 
+class RequestError extends Error {
+  constructor(status, error) {
+    super(error?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error?.code || "error";
+    this.field = error?.field || null;
+  }
+}
+
 async function post(path, body) {
   const response = await fetch(path, {
     method: "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": config.csrf_token || "" },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": config.csrf_token || "" },
     body: JSON.stringify(body),
   });
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    // not JSON: reported below by status
+  if (response.status === 401) {
+    location.assign(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
   }
-  return { ok: response.ok, status: response.status, data };
+  let data = null;
+  try { data = await response.json(); } catch { /* not JSON: reported by status */ }
+  if (!response.ok) throw new RequestError(response.status, data && data.error);
+  return data;
 }
 
-function errorMessage(result) {
-  const error = result.data && result.data.error;
-  return error ? `${error.message}${error.field ? ` (${error.field})` : ""}` : `HTTP ${result.status}`;
+function errorMessage(error) {
+  return `${error.message}${error.field ? ` (${error.field})` : ""}`;
 }
 
-const runUrl = `/api/v1/runs/${encodeURIComponent(config.run.id)}`;
-const view = config.view || {};
-
-function setUpMessage() {
-  const button = document.getElementById("gp-ack");
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    const result = await post(`${runUrl}/answers`, { step_id: view.step_id, value: { ack: true } });
-    if (result.ok) {
-      setStatus("advanced");
-      location.reload();
-    } else {
-      button.disabled = false;
-      showError(`Could not continue: ${errorMessage(result)}`);
-    }
-  });
-  setStatus("ready");
+function tellParent(run) {
+  if (config.embed && window.parent !== window) {
+    window.parent.postMessage({ type: "guidepath:run-changed", run_id: run.id, status: run.status }, location.origin);
+  }
 }
 
-function offerRetry() {
+const initialView = config.run.view || {};
+
+function changed(run) {
+  errorBox.hidden = true;
+  tellParent(run);
+  if (run.view && run.view.type === "app" && run.view.step_id !== initialView.step_id) {
+    setStatus("advanced");
+    location.reload(); // the app's origin needs this page's CSP to allow it
+    return;
+  }
+  setStatus(run.view?.type === "message" ? "ready" : "advanced");
+}
+
+function offerRetry(holder) {
   const button = document.createElement("button");
   button.type = "button";
   button.id = "gp-retry";
+  button.className = "gp-button";
   button.textContent = "Try again";
   button.addEventListener("click", () => {
     button.remove();
     errorBox.hidden = true;
-    mountApp();
+    mountApp(holder);
   });
-  document.getElementById("gp-app-frame").after(button);
+  holder.after(button);
 }
 
-function mountApp() {
+function mountApp(holder) {
+  const view = config.run.view || {};
+  if (config.app_error || !config.app) {
+    setStatus("app_not_allowed");
+    showError(config.app_error || "this app cannot be shown");
+    return;
+  }
   const app = config.app;
-  const holder = document.getElementById("gp-app-frame");
   holder.replaceChildren();
   const iframe = document.createElement("iframe");
   iframe.setAttribute("sandbox", config.sandbox);
   iframe.setAttribute("title", app.title || app.app_id);
   iframe.setAttribute("referrerpolicy", "no-referrer");
   iframe.id = "gp-app";
+  iframe.className = "gp-app";
   holder.append(iframe);
 
   const options = {
@@ -97,15 +117,15 @@ function mountApp() {
     outputSchema: app.output_schema,
     async onOutput(output) {
       setStatus("sending");
-      const result = await post(`${runUrl}/apps/${encodeURIComponent(view.step_id)}`, { output });
-      if (result.ok) {
-        setStatus("advanced");
-        location.reload();
-        return;
+      try {
+        const run = await post(`/api/v1/runs/${encodeURIComponent(config.run.id)}/apps/${encodeURIComponent(view.step_id)}`, { output });
+        runView.update(run);
+        changed(run);
+      } catch (error) {
+        setStatus("refused");
+        showError(`The app's output was refused: ${errorMessage(error)}`);
+        offerRetry(holder); // nothing was stored; a fresh app and channel may try again
       }
-      setStatus("refused");
-      showError(`The app's output was refused: ${errorMessage(result)}`);
-      offerRetry(); // nothing was stored; a fresh app and channel may try again
     },
     onReject(error) {
       showError(error.message);
@@ -131,15 +151,15 @@ function mountApp() {
   setStatus("app");
 }
 
-if (view.type === "message") {
-  setUpMessage();
-} else if (view.type === "app") {
-  if (config.app_error || !config.app) {
-    setStatus("app_not_allowed");
-    showError(config.app_error || "this app cannot be shown");
-  } else {
-    mountApp();
-  }
-} else {
-  setStatus(config.run.status);
-}
+const container = document.getElementById("gp-run-view");
+container.dataset.focus = "off";
+const runView = mountRun(container, config.run, {
+  post,
+  embedApp: (holder) => mountApp(holder),
+  onChange: changed,
+  onError: (error) => showError(`Could not continue: ${errorMessage(error)}`),
+  details: !config.embed,
+});
+container.dataset.focus = "on";
+const view = config.run.view;
+if (!view || view.type !== "app") setStatus(view && view.type === "message" ? "ready" : config.run.status);

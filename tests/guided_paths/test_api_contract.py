@@ -262,7 +262,7 @@ def test_pages_and_files_have_their_own_media_types(openapi):
     page = paths["/guided-paths/runs/{run_id}"]["get"]["responses"]
     assert set(page["200"]["content"]) == {"text/html"}
     asset = paths["/guided-paths/assets/{name}"]["get"]
-    assert set(asset["responses"]["200"]["content"]) == {"text/javascript"} and asset["security"] == []
+    assert set(asset["responses"]["200"]["content"]) == {"text/javascript", "text/css"} and asset["security"] == []
     download = paths[f"{MEDIA}/{{file_id}}"]["get"]["responses"]
     assert set(download["200"]["content"]) == {"image/png", "image/jpeg", "image/gif", "image/webp",
                                                "video/mp4", "video/webm"}

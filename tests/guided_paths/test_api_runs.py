@@ -63,7 +63,7 @@ def test_events_carry_ids_only(tenant):
     ids = {"run_id": run["id"], "path_id": path["id"], "version": 1}
     assert events[0][1] == {**ids, "path_key": "check-cable", "session_id": None, "customer_id": None,
                             "mode": "self_service"}
-    assert events[1][1] == {**ids, "seq": 1, "step_id": "ask", "step_path_key": "check-cable",
+    assert events[1][1] == {**ids, "session_id": None, "seq": 1, "step_id": "ask", "step_path_key": "check-cable",
                             "event": "answered", "step_type": "question"}
     assert events[3][1]["step_type"] == "end"
     completed = events[4][1]
@@ -188,7 +188,8 @@ def test_abandon(tenant):
     assert error(admin.post(f"{RUNS}/{run['id']}/answers", json={"step_id": "ask", "value": True}), 409)["code"] == "run_finished"
     assert error(admin.post(f"{RUNS}/{run['id']}/handover"), 409)["code"] == "run_finished"
     completed = [data for t, data in outbox(tenant, "run.completed")]
-    assert completed == [{"run_id": run["id"], "path_id": run["path_id"], "version": 1, "status": "abandoned",
+    assert completed == [{"run_id": run["id"], "path_id": run["path_id"], "version": 1, "session_id": None,
+                          "status": "abandoned",
                           "outcome": None, "steps": 0, "duration_ms": completed[0]["duration_ms"]}]
 
 

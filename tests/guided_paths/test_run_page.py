@@ -49,13 +49,32 @@ def test_the_page_frames_only_the_current_apps_origin(tenant):
     assert "frame-src https://apps.example.com:8443;" in csp and "script-src 'self';" in csp
     assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert '"sandbox": "allow-scripts allow-forms"' in page.text
-    assert tenant.client().get(f"/guided-paths/runs/{run['id']}").status_code == 401
+    # Not signed in: the sign-in page, which comes back here (not a JSON 401).
+    anonymous = tenant.client().get(f"/guided-paths/runs/{run['id']}", allow_redirects=False)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].endswith(f"/signin?next=/guided-paths/runs/{run['id']}")
+
+
+def test_the_page_shows_the_paths_title_on_the_consoles_design(tenant):
+    admin = tenant.admin
+    register_app(admin, "speed", url="https://apps.example.com/speed")
+    published(admin, {**app_doc(), "title": {"en": "With <i>an</i> app", "de": "Mit App"}, "locales": ["en", "de"]})
+    run = admin.post(RUNS, json={"path_key": "with-app"}).json()
+    assert run["path_title"] == "With <i>an</i> app"
+    page = admin.get(f"/guided-paths/runs/{run['id']}")
+    assert '<h1 id="gp-run-title">With &lt;i&gt;an&lt;/i&gt; app</h1>' in page.text
+    assert "/console/assets/console.css" in page.text and "guided-paths.css" in page.text
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    embedded = admin.get(f"/guided-paths/runs/{run['id']}", params={"embed": "1"})
+    assert "frame-ancestors 'self'" in embedded.headers["Content-Security-Policy"]
+    assert embedded.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
 def test_assets_are_served_from_an_allowlist(tenant):
     client = tenant.client()
-    for name in ("run-page.js", "sdk/app-channel.js"):
+    for name in ("run-page.js", "step-view.js", "runner-panel.js", "sdk/app-channel.js"):
         response = client.get(f"/guided-paths/assets/{name}")
         assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/javascript")
+    assert client.get("/guided-paths/assets/guided-paths.css").headers["Content-Type"].startswith("text/css")
     assert client.get("/guided-paths/assets/../plugin.py").status_code == 404
     assert client.get("/guided-paths/assets/run_page.py").status_code == 404
