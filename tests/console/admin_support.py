@@ -53,7 +53,7 @@ def signed_in(browser: Any, tenant: Any, path: str, *, email: str | None = None,
     """A new browser context signed in as ``email`` (the tenant's admin by default)
     through the sign-in page, then on ``path``. Returns ``(context, page, console)``;
     close the context when done."""
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 860})
+    context = browser.new_context(viewport=viewport or {"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     console: list[str] = []

@@ -187,11 +187,12 @@ function buildNode(schema, value, path, ctx, { root = false, key = "", required 
   if (kind === "enum") {
     const options = schema.enum;
     const control = h("select", { id, name: path.join(".") });
-    const blank = !required || value === undefined;
+    const blank = !required || (value === undefined && !("default" in schema));
     if (blank) control.append(h("option", { value: "" }, "—"));
     options.forEach((option, index) => control.append(
       h("option", { value: String(index) }, typeof option === "string" ? option : JSON.stringify(option))));
-    const chosen = options.findIndex((option) => same(option, value));
+    const shown = value === undefined && "default" in schema ? schema.default : value;
+    const chosen = options.findIndex((option) => same(option, shown));
     control.value = chosen >= 0 ? String(chosen) : "";
     return { element: field(ctx, path, schema, key, control, kind),
       read: () => (control.value === "" ? (required ? { present: true, value: null } : { present: false })
@@ -202,7 +203,7 @@ function buildNode(schema, value, path, ctx, { root = false, key = "", required 
     const type = { email: "email", uri: "url", url: "url" }[schema.format] || "text";
     const control = h("input", {
       type, id, name: path.join("."), maxlength: schema.maxLength, minlength: schema.minLength,
-      pattern: schema.pattern, placeholder: schema.examples?.[0], autocomplete: "off", spellcheck: "false",
+      pattern: schema.pattern, placeholder: schema.default ?? schema.examples?.[0], autocomplete: "off", spellcheck: "false",
     });
     control.value = typeof value === "string" ? value : "";
     return { element: field(ctx, path, schema, key, control, kind),
@@ -213,7 +214,8 @@ function buildNode(schema, value, path, ctx, { root = false, key = "", required 
     const integer = baseType(schema) === "integer";
     const control = h("input", {
       type: "number", id, name: path.join("."), step: integer ? (schema.multipleOf || 1) : (schema.multipleOf || "any"),
-      min: schema.minimum ?? schema.exclusiveMinimum, max: schema.maximum ?? schema.exclusiveMaximum, inputmode: integer ? "numeric" : "decimal",
+      min: schema.minimum ?? schema.exclusiveMinimum, max: schema.maximum ?? schema.exclusiveMaximum,
+      placeholder: schema.default, inputmode: integer ? "numeric" : "decimal",
     });
     control.value = typeof value === "number" ? String(value) : "";
     return {
