@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import DomainError
 from ..web.errors import error_response
-from ..web.contract import Param, documented, query_args
+from ..web.contract import Param, documented, is_page, query_args
 from ..web.tenant import UnknownTenant
 from .assets import asset_url, send_asset
 
@@ -36,10 +36,14 @@ def asset(name: str):
 
 
 def _wants_html() -> bool:
+    """A browser navigating to a page (it names text/html) gets an HTML error; API
+    clients (``*/*``, JSON) and routes that are not pages (assets, the API) keep the
+    JSON error their contract documents."""
     if request.path.startswith("/api/") or request.path == "/ws":
         return False
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > 0
+    if request.endpoint is not None and not is_page(current_app.view_functions.get(request.endpoint)):
+        return False
+    return any(value == "text/html" and quality > 0 for value, quality in request.accept_mimetypes)
 
 
 def _error_page(status: int, title: str, message: str, *, hint: str = "") -> Response:

@@ -29,7 +29,7 @@ function sorted() {
 function row(session) {
   const mine = session.agent_id === context.user.id;
   const open = el("a", { class: "gp-button gp-small", href: `/sessions/${session.id}`, "data-action": "open" }, "Open");
-  const take = session.state === "active" && !mine ? null
+  const takeButton = session.state === "active" && !mine ? null
     : el("button", { type: "button", class: "gp-button gp-small gp-primary", "data-action": "take",
       onclick: () => take(session.id) }, mine ? "Continue" : "Take");
   const position = session.queue?.position ? ` · #${session.queue.position}` : "";
@@ -44,13 +44,27 @@ function row(session) {
       session.state === "active" ? "—" : duration(waitingSeconds(session))),
     el("td", { class: "gp-small" }, session.agent ? (session.agent.name || session.agent.email) + (mine ? " (you)" : "")
       : el("span", { class: "gp-muted" }, "unassigned")),
-    el("td", { class: "gp-row-actions" }, take, " ", open));
+    el("td", { class: "gp-row-actions" }, takeButton, " ", open));
 }
 
+// Rows are kept while what they show is unchanged, so a live update never swaps the
+// element under the agent's pointer or keyboard focus.
+const drawn = new Map();
 function render() {
   const list = sorted();
   if (selected && !sessions.has(selected)) selected = null;
-  rows.replaceChildren(...list.map(row));
+  const nodes = list.map((session) => {
+    const key = JSON.stringify([session.state, session.agent_id, session.agent?.name, session.customer,
+      session.device?.summary, session.queue?.position, session.waiting_since, session.id === selected, seen.has(session.id)]);
+    const known = drawn.get(session.id);
+    if (known?.key === key) return known.node;
+    const node = row(session);
+    drawn.set(session.id, { key, node });
+    return node;
+  });
+  for (const id of drawn.keys()) if (!sessions.has(id)) drawn.delete(id);
+  const current = [...rows.children];
+  if (current.length !== nodes.length || nodes.some((node, i) => current[i] !== node)) rows.replaceChildren(...nodes);
   empty.hidden = list.length > 0;
   const waiting = [...sessions.values()].filter((s) => s.state === "waiting");
   document.getElementById("gp-waiting-count").textContent = `${waiting.length} waiting`;
@@ -90,11 +104,12 @@ async function load() {
       if (!loaded) seen.add(session.id); // what was there when the page opened is not new work
     }
     loaded = true;
-    errorBox.hidden = true;
+    if (errorBox.dataset.source === "load") errorBox.hidden = true; // an action's error stays until read
     render();
     document.body.dataset.ready = "true";
   } catch (error) {
     showError(errorBox, error);
+    errorBox.dataset.source = "load";
   }
 }
 
@@ -121,6 +136,7 @@ async function take(sessionId) {
     location.assign(`/sessions/${sessionId}`);
   } catch (error) {
     showError(errorBox, error);
+    errorBox.dataset.source = "take";
     refresh(sessionId);
   }
 }
