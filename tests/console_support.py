@@ -92,7 +92,9 @@ def signed_in_page(browser, tenant, email: str, password: str, path: str = "/que
     page.fill("#gp-email", email)
     page.fill("#gp-password", password)
     page.click("#gp-signin-submit")
-    page.wait_for_url(f"**{path}")
+    target = path.split("?", 1)[0]
+    page.wait_for_url(lambda url: url.split("?", 1)[0].split("#", 1)[0].endswith(target) and "/signin" not in url)
+    page.wait_for_load_state()
     return page
 
 
