@@ -73,7 +73,7 @@ def list_page(principal: dict[str, Any]):
         listed = store.list_paths(conn, status=None if status == "all" else status, limit=LIST_LIMIT)
     paths = sorted(listed.items, key=lambda p: p["updated_at"], reverse=True)
     return render_page("guided-paths-list.html", title="Guided Paths", page_name="guided-paths-list",
-                       principal=principal, paths=paths, status=status, more=listed.next is not None)
+                       principal=principal, paths=paths, shown_status=status, more=listed.next is not None)
 
 
 @bp.get(f"{ADMIN}/new")

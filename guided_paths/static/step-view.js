@@ -51,11 +51,17 @@ function fieldError(id) {
   return el("p", { class: "gp-field-error", id, role: "alert", hidden: true });
 }
 
+/** What the step was answered last (after "back", the form shows it again). */
+function lastAnswer(run, stepId) {
+  const entries = (run.history || []).filter((e) => e.step_id === stepId && e.event === "answered");
+  return entries.length ? entries[entries.length - 1].value : undefined;
+}
+
 function questionForm(view, run, submit) {
   const kind = view.kind;
   const name = `gp-q-${run.id}`;
   const errorId = `${name}-error`;
-  const previous = view.previous_answer;
+  const previous = view.previous_answer !== undefined ? view.previous_answer : lastAnswer(run, view.step_id);
   const hints = [];
   const controls = [];
   let read;
