@@ -21,12 +21,16 @@ TIMEOUT_MS = 15_000
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path | None:
-    """Save ``docs/screenshots/<name>.png`` when ``GUIDEPATH_SCREENSHOTS=1``."""
+    """Save ``docs/screenshots/<name>.png`` when ``GUIDEPATH_SCREENSHOTS=1``; ``page``
+    may be a Playwright locator (that element only)."""
     if os.environ.get("GUIDEPATH_SCREENSHOTS") != "1":
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if full_page:
+        page.screenshot(path=str(path), full_page=True)
+    else:
+        page.screenshot(path=str(path))
     return path
 
 

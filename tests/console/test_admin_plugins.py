@@ -35,7 +35,7 @@ SCHEMA = {
             "burst": {"type": "integer", "minimum": 1, "maximum": 10},
         }, "additionalProperties": False},
         "mapping": {"type": "object", "additionalProperties": {"type": "string"},
-                    "description": "Anything else is JSON."},
+                    "description": "Extra labels by key."},
         "note": {"type": ["string", "null"]},
     },
     "additionalProperties": False,
@@ -136,9 +136,7 @@ def test_the_generated_settings_form_saves_and_shows_server_errors_inline(browse
             assert field(page, path).locator(control).get_attribute("aria-invalid") == "true"
             assert "highlighted" in plugin.locator("[role=alert].gp-alert").inner_text()
             if path == "limits.burst":
-                page.locator(f'section[data-plugin="{NAME}"] form').scroll_into_view_if_needed()
-                error.scroll_into_view_if_needed()
-                screenshot(page, "admin-plugin-settings-error")
+                screenshot(plugin, "admin-plugin-settings-error")  # the plugin's card
             plugin.locator("[id$=-reset]").click()
         # Client-side: JSON that does not parse never leaves the browser.
         field(page, "mapping").locator("textarea").fill("{nope")

@@ -10,7 +10,8 @@
 //   integer, number   <input type=number> (min/max, step 1 for integers)
 //   boolean           a checkbox
 //   enum              a <select> (any JSON values)
-//   array of strings  a <textarea>, one per line; of an enum of strings: a group of checkboxes
+//   array of strings  a <textarea>, one per line (any further constraint on the strings is the
+//                     server's to check); of an enum of strings: a group of checkboxes
 //   object            a <fieldset> of its properties (the root object is the form itself)
 //   ["T", "null"]     as T, where empty means null
 //   anything else     a JSON <textarea> for that field (oneOf, $ref, arrays of objects, …)
@@ -70,7 +71,8 @@ export function kindOf(schema) {
     const items = schema.items;
     if (!isObject(items) || Array.isArray(items.type) || schema.prefixItems) return "json";
     if (items.type === "string" && Array.isArray(items.enum) && items.enum.every((v) => typeof v === "string")) return "choices";
-    if (items.type === "string" && kindOf(items) === "string") return "lines";
+    // Strings one per line, whatever else constrains them (anyOf of patterns…): the server checks those.
+    if (items.type === "string" && !items.enum && !("const" in items) && !items.$ref) return "lines";
     return "json";
   }
   return "json";
@@ -97,7 +99,7 @@ function constraintHint(schema, kind) {
   }
   if (kind === "string" && schema.maxLength !== undefined) parts.push(`At most ${schema.maxLength} characters.`);
   if (kind === "lines") parts.push("One per line.");
-  if (kind === "json") parts.push("JSON.");
+  if (kind === "json") parts.push("Written as JSON.");
   return parts.join(" ");
 }
 
