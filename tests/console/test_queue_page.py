@@ -6,8 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_pages import screenshot, sign_in
-from console_support import PASSWORD, agent, move, new_session
+from console_support import PASSWORD, agent, move, new_session, screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +42,7 @@ def test_the_queue_lists_live_sessions_with_who_what_and_how_long(browser, tenan
     waiting = waiting_session(tenant, "Ada")
     ended = waiting_session(tenant, "Gone")
     move(tenant.admin, ended["id"], "ended")
-    page = sign_in(browser, tenant, tenant.admin_email, tenant.admin_password)
+    page = signed_in_page(browser, tenant, tenant.admin_email, tenant.admin_password)
     entry = row(page, waiting["id"])
     entry.wait_for()
     assert entry.locator(".gp-customer").inner_text() == "Ada Customer"
@@ -58,7 +57,7 @@ def test_the_queue_lists_live_sessions_with_who_what_and_how_long(browser, tenan
 
 
 def test_a_new_session_appears_without_reloading(browser, tenant):
-    page = sign_in(browser, tenant, tenant.admin_email, tenant.admin_password)
+    page = signed_in_page(browser, tenant, tenant.admin_email, tenant.admin_password)
     page.wait_for_selector("body[data-ready='true']")
     page.wait_for_selector("#gp-live[data-state='open']")
     started = time.monotonic()
@@ -78,7 +77,7 @@ def test_take_assigns_me_and_opens_the_session_and_a_late_taker_is_told(browser,
     session = waiting_session(tenant, "Contested")
     first_client, first = agent(tenant, "First Agent", availability="online")
     _, second = agent(tenant, "Second Agent", availability="online")
-    page = sign_in(browser, tenant, second["email"], PASSWORD)
+    page = signed_in_page(browser, tenant, second["email"], PASSWORD)
     row(page, session["id"]).wait_for()
 
     # The first agent's take lands while the second's request is on its way.
@@ -106,7 +105,7 @@ def test_take_assigns_me_and_opens_the_session_and_a_late_taker_is_told(browser,
 
 def test_the_keyboard_moves_through_the_queue_and_opens_a_session(browser, tenant):
     first, second = waiting_session(tenant, "Keyboard One"), waiting_session(tenant, "Keyboard Two")
-    page = sign_in(browser, tenant, tenant.admin_email, tenant.admin_password)
+    page = signed_in_page(browser, tenant, tenant.admin_email, tenant.admin_password)
     row(page, second["id"]).wait_for()
     page.keyboard.press("j")
     assert row(page, first["id"]).get_attribute("aria-selected") == "true"
@@ -124,7 +123,7 @@ def test_the_keyboard_moves_through_the_queue_and_opens_a_session(browser, tenan
 
 def test_availability_is_set_by_the_agent_and_kept(browser, tenant):
     _, user = agent(tenant, "Presence Agent")
-    page = sign_in(browser, tenant, user["email"], PASSWORD)
+    page = signed_in_page(browser, tenant, user["email"], PASSWORD)
     assert page.locator("#gp-offline-hint").is_visible()
     page.select_option("#gp-availability", "online")
     page.wait_for_selector("#gp-availability-dot[data-availability='online']")
@@ -137,7 +136,7 @@ def test_availability_is_set_by_the_agent_and_kept(browser, tenant):
 def test_markup_in_a_customers_name_is_shown_as_text(browser, tenant):
     who = customer(tenant, XSS, "Injected")
     session = move(tenant.admin, new_session(tenant.admin, customer_id=who["id"])["id"], "waiting")
-    page = sign_in(browser, tenant, tenant.admin_email, tenant.admin_password)
+    page = signed_in_page(browser, tenant, tenant.admin_email, tenant.admin_password)
     cell = row(page, session["id"]).locator(".gp-customer")
     cell.wait_for()
     assert cell.inner_text() == f"{XSS} Injected"

@@ -5,8 +5,7 @@ with an outcome, and the read-only page once it has ended."""
 from __future__ import annotations
 
 import pytest
-from browser_pages import screenshot, sign_in
-from console_support import PASSWORD, agent, customer_client, move, new_session
+from console_support import PASSWORD, agent, customer_client, move, new_session, screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +26,7 @@ def helped(tenant):
 
 
 def open_session(browser, tenant, session_id: str, email: str | None = None, password: str | None = None):
-    page = sign_in(browser, tenant, email or tenant.admin_email, password or tenant.admin_password,
+    page = signed_in_page(browser, tenant, email or tenant.admin_email, password or tenant.admin_password,
                    f"/sessions/{session_id}")
     page.wait_for_selector("body[data-ready='true']")
     page.wait_for_selector("#gp-live[data-state='open']")

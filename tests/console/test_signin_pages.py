@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pytest
 import requests
-from console_support import PASSWORD, agent, new_session
+from console_support import PASSWORD, agent, browser_page, new_session, screenshot, signed_in_page
 
-from browser_pages import open_page, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_the_tenants_address_leads_to_sign_in_then_the_queue(browser, tenant):
-    page = open_page(browser, tenant, "/")
+    page = browser_page(browser, tenant, "/")
     page.wait_for_url("**/signin")
     assert page.locator("h1").inner_text() == f"Sign in to {tenant.slug}"
     screenshot(page, "signin")
@@ -37,14 +36,14 @@ def test_the_tenants_address_leads_to_sign_in_then_the_queue(browser, tenant):
 
 def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(browser, tenant):
     session = new_session(tenant.admin)
-    page = open_page(browser, tenant, f"/sessions/{session['id']}")
+    page = browser_page(browser, tenant, f"/sessions/{session['id']}")
     page.wait_for_url("**/signin?next=**")
     page.fill("#gp-email", tenant.admin_email)
     page.fill("#gp-password", tenant.admin_password)
     page.click("#gp-signin-submit")
     page.wait_for_url(f"**/sessions/{session['id']}")
 
-    evil = open_page(browser, tenant, "/signin?next=//evil.example/steal")
+    evil = browser_page(browser, tenant, "/signin?next=//evil.example/steal")
     evil.fill("#gp-email", tenant.admin_email)
     evil.fill("#gp-password", tenant.admin_password)
     evil.click("#gp-signin-submit")
@@ -54,7 +53,7 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(browser
 
 def test_a_locked_account_is_told_so(browser, tenant):
     _, user = agent(tenant, "Locked Out")
-    page = open_page(browser, tenant, "/signin")
+    page = browser_page(browser, tenant, "/signin")
     for _ in range(12):  # past the lockout threshold
         page.fill("#gp-email", user["email"])
         page.fill("#gp-password", "not the password")
@@ -67,8 +66,8 @@ def test_a_locked_account_is_told_so(browser, tenant):
 
 def test_signing_out_here_or_everywhere(browser, tenant):
     _, user = agent(tenant, "Two Browsers")
-    laptop = sign_in(browser, tenant, user["email"], PASSWORD)
-    phone = sign_in(browser, tenant, user["email"], PASSWORD)
+    laptop = signed_in_page(browser, tenant, user["email"], PASSWORD)
+    phone = signed_in_page(browser, tenant, user["email"], PASSWORD)
 
     laptop.click("#gp-signout")
     laptop.click("#gp-signout-here")
@@ -76,7 +75,7 @@ def test_signing_out_here_or_everywhere(browser, tenant):
     phone.reload()
     assert phone.url.endswith("/queue")  # still signed in there
 
-    laptop = sign_in(browser, tenant, user["email"], PASSWORD)
+    laptop = signed_in_page(browser, tenant, user["email"], PASSWORD)
     laptop.click("#gp-signout")
     laptop.click("#gp-signout-everywhere")
     laptop.wait_for_url("**/signin")
@@ -85,7 +84,7 @@ def test_signing_out_here_or_everywhere(browser, tenant):
 
 
 def test_a_host_that_is_no_account_says_how_accounts_are_reached(browser, tenant):
-    page = open_page(browser, tenant, path="")
+    page = browser_page(browser, tenant, path="")
     response = page.goto(tenant.server.url + "/")
     assert response.status == 404
     assert page.locator("#gp-error-title").inner_text() == "No account here"
@@ -98,7 +97,7 @@ def test_a_host_that_is_no_account_says_how_accounts_are_reached(browser, tenant
 
 
 def test_an_unknown_page_on_an_account_is_an_html_404_for_browsers(browser, tenant):
-    page = open_page(browser, tenant, path="")
+    page = browser_page(browser, tenant, path="")
     response = page.goto(f"http://{tenant.host}/no-such-page")
     assert response.status == 404
     assert page.locator("#gp-error-title").inner_text() == "Not found"
