@@ -57,9 +57,13 @@ bench-relay: install
 
 ## Regenerate the Hook reference of docs/plugins.md from the hook specs' docstrings
 ## (tests/plugins/test_hookspecs_documented.py fails while it is stale).
-.PHONY: docs
+.PHONY: docs screenshots
 docs: install
 	$(PY) -m guidepath.core.plugins.reference
+
+## Regenerate docs/screenshots/ (the README's pictures) from the browser tests.
+screenshots: install services
+	GUIDEPATH_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider -m browser -k embedded tests/console tests/guided_paths tests/plugins
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

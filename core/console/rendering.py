@@ -28,6 +28,7 @@ OWN_MENU = (
     ConsoleLink(key="users", label="Users", href="/admin/users", section="admin", order=10),
     ConsoleLink(key="api-keys", label="API keys", href="/admin/api-keys", section="admin", order=20),
     ConsoleLink(key="plugins", label="Plugins", href="/admin/plugins", section="admin", order=30),
+    ConsoleLink(key="canned", label="Canned responses", href="/admin/canned-responses", section="admin", order=50),
     ConsoleLink(key="audit", label="Audit log", href="/admin/audit", section="admin", order=90),
 )
 

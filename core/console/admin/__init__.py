@@ -16,4 +16,4 @@ value to DOM, DOM back to a value) so it can be tested on its own.
 
 from __future__ import annotations
 
-from . import api_keys, audit, plugins, users  # noqa: F401 - routes on the console blueprint
+from . import api_keys, audit, canned, plugins, users  # noqa: F401 - routes on the console blueprint

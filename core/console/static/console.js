@@ -98,6 +98,24 @@ export function showError(target, error) {
   return error;
 }
 
+/** Remove the field errors a form shows. */
+export function clearFieldErrors(form) {
+  form.querySelectorAll(".gp-field-error").forEach((node) => node.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+}
+
+/** Show an API error at the form's input named like its `field`; false when no input matches. */
+export function showFieldError(form, error) {
+  const input = error?.field ? form.querySelector(`[name="${CSS.escape(error.field)}"]`) : null;
+  if (!input) return false;
+  const id = `${input.id || error.field}-error`;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", id);
+  input.closest(".gp-field")?.append(el("small", { class: "gp-field-error", id, role: "alert" }, error.message));
+  input.focus();
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // The live socket (WS /ws): events of the account, typing, presence
 // ---------------------------------------------------------------------------
