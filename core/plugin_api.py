@@ -87,7 +87,7 @@ from .web.contract import PAGING, Param, documented, page, page_of, query_args
 from .web.tenant import tenant_ctx
 
 # -- the command line ----------------------------------------------------------------
-from .cli.context import CliState, pass_state
+from .cli.context import CliState, pass_state, tenant_option
 from .cli.output import echo_table
 
 #: The partner API's version: ``major.minor`` (see the stability note above).
@@ -157,6 +157,7 @@ __all__ = [
     "session_states",
     "support_sessions",
     "tenant_ctx",
+    "tenant_option",
     "tenant_metadata",
     "timestamp",
     "utcnow",

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import click
 
-from guidepath.core.cli.context import tenant_option
-from guidepath.core.plugin_api import BadJSON, CliState, Invalid, echo_table, parse_int, parse_json, pass_state
+from guidepath.core.plugin_api import (
+    BadJSON, CliState, Invalid, echo_table, parse_int, parse_json, pass_state, tenant_option,
+)
 
 from . import store
 from .plugin import limits_for, tenant_apps, tenant_registry
