@@ -52,6 +52,16 @@ def test_the_queue_lists_live_sessions_with_who_what_and_how_long(browser, tenan
     assert "unassigned" in entry.inner_text()
     assert row(page, ended["id"]).count() == 0  # ended sessions are history, not queue
     assert page.locator("#gp-waiting-count").inner_text() == "1 waiting"
+
+    # A busier queue for the picture: more waiting, one being helped.
+    for name in ("Grace", "Alan"):
+        waiting_session(tenant, name)
+    helped = waiting_session(tenant, "Katherine")
+    assert tenant.admin.post(f"/api/v1/sessions/{helped['id']}/take").status_code == 200
+    page.select_option("#gp-availability", "online")
+    row(page, helped["id"]).filter(has_text="(you)").wait_for()
+    page.locator("#gp-waiting-count").filter(has_text="3 waiting").wait_for()
+    page.wait_for_timeout(1600)  # the new rows' highlight fades
     screenshot(page, "queue")
     assert page.errors == []
 

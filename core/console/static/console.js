@@ -295,6 +295,11 @@ function bootMenu() {
   document.getElementById("gp-signout-here")?.addEventListener("click", () => signOut(false));
   document.getElementById("gp-signout-everywhere")?.addEventListener("click", () => signOut(true));
 
+  // The admin menu closes on a click elsewhere or Escape, as menus do.
+  const adminMenu = document.getElementById("gp-admin-menu");
+  document.addEventListener("click", (event) => { if (adminMenu?.open && !adminMenu.contains(event.target)) adminMenu.open = false; });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && adminMenu?.open) { adminMenu.open = false; adminMenu.querySelector("summary").focus(); } });
+
   const help = document.getElementById("gp-shortcuts-dialog");
   const openHelp = () => {
     const list = document.getElementById("gp-shortcuts-list");
