@@ -48,7 +48,8 @@ def test_create_shows_the_key_once_then_revoke(browser, tenant):
         assert tenant.client().with_api_key(key).get("/api/v1/api-keys").status_code == 200
         page.click("#gp-key-done")
         assert not dialog.is_visible()
-        assert key not in page.content() and page.input_value("#gp-key-value") == ""
+        assert page.input_value("#gp-key-value") == "" and key not in page.content()
+        wait_until(page, "document.getElementById('gp-keys-notice').textContent.includes('Only its prefix')")
         created = row_named(page, "CRM sync")
         assert key[:10] in created.inner_text() and "Admin" in created.inner_text()
         assert page.locator("#gp-keys-rows tr").first.get_attribute("id") == created.get_attribute("id")

@@ -119,8 +119,8 @@ document.getElementById("gp-key-copy").addEventListener("click", async () => {
 function forget() {
   keyInput.value = ""; // the key lives nowhere once the dialog is closed
 }
-document.getElementById("gp-key-done").addEventListener("click", () => created.close());
-created.addEventListener("close", () => {
+document.getElementById("gp-key-done").addEventListener("click", () => { forget(); created.close(); });
+created.addEventListener("close", () => { // also Escape
   forget();
   say("The key was created. Only its prefix is shown from now on.");
 });
