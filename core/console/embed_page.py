@@ -25,14 +25,12 @@ an agent's credential in the host page's JavaScript, where any script of that pa
 
 from __future__ import annotations
 
-from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
-from ..domain import login_sessions, users
-from ..domain.errors import DomainError, Forbidden
-from ..domain.validation import validate
-from ..web.api.auth import LOGIN_RESPONSE_SCHEMA, LOGIN_SCHEMA
+from ..domain import login_sessions
+from ..domain.errors import Forbidden
+from ..web.api.auth import LOGIN_RESPONSE_SCHEMA, LOGIN_SCHEMA, start_login_session
 from ..web.auth import COOKIE_NAME
 from ..web.body import json_body
 from ..web.contract import documented, page
@@ -100,19 +98,7 @@ def embed_sign_in():
     sent_from = request.headers.get("Origin")
     if sent_from and sent_from != f"{request.scheme}://{request.host}":
         raise Forbidden("sign in from the agent view itself")
-    data = json_body()
-    validate(LOGIN_SCHEMA, data)
-    ctx = tenant_ctx()
-    config = current_app.extensions["guidepath"].config
-    with ctx.begin() as conn:
-        outcome = users.check_login(conn, data["email"], data["password"],
-                                    max_failures=config.login_max_failures,
-                                    lockout_seconds=config.login_lockout_seconds)
-    if isinstance(outcome, DomainError):  # raised after the failure counter is committed
-        raise outcome
-    user: dict[str, Any] = outcome
-    with ctx.begin() as conn:
-        token, csrf = login_sessions.start(conn, user["id"])
+    user, token, csrf = start_login_session(json_body())
     response = jsonify({"csrf_token": csrf, "user": user})
     response.set_cookie(COOKIE_NAME, token, httponly=True, secure=True, samesite="None", partitioned=True,
                         max_age=int(login_sessions.SESSION_LIFETIME.total_seconds()), path="/")

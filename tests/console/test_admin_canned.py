@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from console_support import PASSWORD, agent, browser_page, screenshot, signed_in_page
+from console_support import PASSWORD, agent, screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 

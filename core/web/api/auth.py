@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify, request
 
 from ...domain import login_sessions, users
@@ -47,13 +49,10 @@ PRINCIPAL_SCHEMA = {
 }
 
 
-@bp.post("/login")
-@documented("Log in; sets the session cookie and returns the CSRF token",
-            description="Wrong email or password is a 401 (never saying which). After repeated failures the "
-                        "account is locked for a while: 429 until then, even with the right password.",
-            query=[], body=LOGIN_SCHEMA, returns=LOGIN_RESPONSE_SCHEMA, errors=[401, 429], security=[])
-def login():
-    data = json_body()
+def start_login_session(data: Any) -> tuple[dict[str, Any], str, str]:
+    """Check an email and password (counting failures, honouring a lockout) and open a
+    login session: ``(user, cookie token, CSRF token)``. The console's embedded view
+    signs in through this too, with a cookie of its own kind."""
     validate(LOGIN_SCHEMA, data)
     ctx = tenant_ctx()
     config = current_app.extensions["guidepath"].config
@@ -64,9 +63,18 @@ def login():
     # Raised only now, after the failure counter has been committed.
     if isinstance(outcome, DomainError):
         raise outcome
-    user = outcome
     with ctx.begin() as conn:
-        token, csrf = login_sessions.start(conn, user["id"])
+        token, csrf = login_sessions.start(conn, outcome["id"])
+    return outcome, token, csrf
+
+
+@bp.post("/login")
+@documented("Log in; sets the session cookie and returns the CSRF token",
+            description="Wrong email or password is a 401 (never saying which). After repeated failures the "
+                        "account is locked for a while: 429 until then, even with the right password.",
+            query=[], body=LOGIN_SCHEMA, returns=LOGIN_RESPONSE_SCHEMA, errors=[401, 429], security=[])
+def login():
+    user, token, csrf = start_login_session(json_body())
     response = jsonify({"csrf_token": csrf, "user": user})
     response.set_cookie(
         COOKIE_NAME, token, httponly=True, samesite="Lax", secure=request.is_secure,
