@@ -1,50 +1,21 @@
 """Helpers for the admin console's browser tests (tests/console/test_admin_*.py):
-signing in through the real sign-in page, waiting without ``eval`` (the console's
-CSP forbids it), and the screenshots ``make screenshots`` collects in
-``docs/screenshots/``.
-
-A screenshot is saved ONLY when ``GUIDEPATH_SCREENSHOTS=1``: ordinary test runs
-never touch the working tree.
+signing in through the real sign-in page and collecting what the page logged; waiting
+and screenshots are the shared ones of ``tests/console_support.py``.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+from console_support import screenshot, wait_for  # noqa: F401 - screenshot is re-exported for the admin tests
+
 TIMEOUT_MS = 15_000
 
 
-def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path | None:
-    """Save ``docs/screenshots/<name>.png`` when ``GUIDEPATH_SCREENSHOTS=1``; ``page``
-    may be a Playwright locator (that element only)."""
-    if os.environ.get("GUIDEPATH_SCREENSHOTS") != "1":
-        return None
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    if full_page:
-        page.screenshot(path=str(path), full_page=True)
-    else:
-        page.screenshot(path=str(path))
-    return path
-
-
 def wait_until(page: Any, expression: str, what: str | None = None, timeout_ms: int = TIMEOUT_MS) -> Any:
-    """Poll ``expression`` with ``evaluate`` (DevTools, so the page's CSP does not
-    refuse it as it refuses ``wait_for_function``'s eval) until it is truthy."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or expression}")
-        time.sleep(0.05)
+    """:func:`console_support.wait_for` with the timeout in milliseconds, as Playwright counts."""
+    return wait_for(page, expression, what or "", timeout_ms / 1000)
 
 
 def page_errors(console: list[str]) -> list[str]:

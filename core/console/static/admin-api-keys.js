@@ -1,6 +1,6 @@
 // /admin/api-keys: list, create (the key is shown once, in a dialog, with a copy
 // button) and revoke (after a confirmation) — through /api/v1/api-keys.
-import { ApiError, api, el, localTime, showError } from "./console.js";
+import { api, clearFieldErrors, showFieldError, el, localTime, showError } from "./console.js";
 
 const rows = document.getElementById("gp-keys-rows");
 const empty = document.getElementById("gp-keys-empty");
@@ -65,14 +65,9 @@ async function load() {
 
 // -- create: the key, once ---------------------------------------------------------
 
-function clearFieldErrors() {
-  form.querySelectorAll(".gp-field-error").forEach((node) => node.remove());
-  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-}
-
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  clearFieldErrors();
+  clearFieldErrors(form);
   notice.hidden = true;
   pageError.hidden = true;
   const button = document.getElementById("gp-key-create");
@@ -90,15 +85,7 @@ form.addEventListener("submit", async (event) => {
     keyInput.focus();
     keyInput.select();
   } catch (error) {
-    const input = error instanceof ApiError && error.field ? form.elements.namedItem(error.field.split(".")[0]) : null;
-    if (input) {
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", `${input.id}-error`);
-      input.closest(".gp-field").append(el("small", { class: "gp-field-error", id: `${input.id}-error`, role: "alert" }, error.message));
-      input.focus();
-    } else {
-      showError(pageError, error);
-    }
+    if (!showFieldError(form, error)) showError(pageError, error);
   } finally {
     button.disabled = false;
   }

@@ -1,7 +1,7 @@
 // /admin/audit: the audit log, newest first, filtered by actor, action (or a family
 // "user."), target and a time range; "Load more" follows the API's cursor. The filters
 // are the page's own query string, so a filtered view is a link.
-import { ApiError, api, context, el, localTime, showError } from "./console.js";
+import { api, clearFieldErrors, showFieldError, context, el, localTime, showError } from "./console.js";
 
 const form = document.getElementById("gp-audit-filters");
 const rows = document.getElementById("gp-audit-rows");
@@ -73,11 +73,6 @@ function row(entry) {
     el("td", {}, details(entry.details)));
 }
 
-function clearFieldErrors() {
-  form.querySelectorAll(".gp-field-error").forEach((node) => node.remove());
-  form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-}
-
 async function loadPage(reset) {
   const mine = reset ? ++generation : generation;
   pageError.hidden = true;
@@ -92,20 +87,14 @@ async function loadPage(reset) {
     empty.hidden = rows.children.length > 0;
     document.body.dataset.ready = "true";
   } catch (error) {
-    const input = error instanceof ApiError && error.field ? form.elements.namedItem(error.field) : null;
-    if (input) {
-      input.setAttribute("aria-invalid", "true");
-      input.closest(".gp-field").append(el("small", { class: "gp-field-error", role: "alert" }, error.message));
-    } else {
-      showError(pageError, error);
-    }
+    if (!showFieldError(form, error)) showError(pageError, error);
   } finally {
     more.disabled = false;
   }
 }
 
 function apply() {
-  clearFieldErrors();
+  clearFieldErrors(form);
   filters = readFilters();
   const search = query();
   history.replaceState(null, "", search ? `?${search}` : location.pathname);

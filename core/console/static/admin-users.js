@@ -1,7 +1,7 @@
 // /admin/users: the account's users; create, edit (name, role, capacity), disable or
 // enable, reset a password — all through /api/v1/users. The API's refusals are shown
 // at the field they name (a 422's `field`, the 409 of the last admin at the role).
-import { ApiError, api, context, el, localTime, showError } from "./console.js";
+import { ApiError, api, clearFieldErrors, showFieldError, context, el, localTime, showError } from "./console.js";
 
 const rows = document.getElementById("gp-users-rows");
 const loading = document.getElementById("gp-users-loading");
@@ -31,24 +31,9 @@ function say(message) {
 
 // -- errors at the field ---------------------------------------------------------
 
-function clearFieldErrors(formElement) {
-  formElement.querySelectorAll(".gp-field-error").forEach((node) => node.remove());
-  formElement.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-}
-
 /** Show ``error`` at the input named by its `field`; otherwise in ``fallback``. */
 function showAtField(formElement, fallback, error) {
-  const name = error instanceof ApiError ? (error.field || "").split(".")[0] : "";
-  const input = name ? formElement.elements.namedItem(name) : null;
-  if (input && !input.closest("[hidden]")) {
-    const id = `${input.id}-error`;
-    input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", id);
-    input.closest(".gp-field").append(el("small", { class: "gp-field-error", id, role: "alert" }, error.message));
-    input.focus();
-  } else {
-    showError(fallback, error);
-  }
+  if (!showFieldError(formElement, error)) showError(fallback, error);
 }
 
 // -- the list --------------------------------------------------------------------

@@ -104,11 +104,13 @@ export function clearFieldErrors(form) {
   form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
 }
 
-/** Show an API error at the form's input named like its `field`; false when no input matches. */
+/** Show an API error at the form's input its `field` names (the first segment of a
+ * dotted field, "settings.colour" → "settings"); false when no visible input matches. */
 export function showFieldError(form, error) {
-  const input = error?.field ? form.querySelector(`[name="${CSS.escape(error.field)}"]`) : null;
-  if (!input) return false;
-  const id = `${input.id || error.field}-error`;
+  const name = (error?.field || "").split(".")[0];
+  const input = name ? form.elements.namedItem(name) : null;
+  if (!(input instanceof HTMLElement) || input.closest("[hidden]")) return false;
+  const id = `${input.id || name}-error`;
   input.setAttribute("aria-invalid", "true");
   input.setAttribute("aria-describedby", id);
   input.closest(".gp-field")?.append(el("small", { class: "gp-field-error", id, role: "alert" }, error.message));
