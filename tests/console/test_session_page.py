@@ -4,12 +4,16 @@ with an outcome, and the read-only page once it has ended."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from console_support import PASSWORD, agent, customer_client, move, new_session, screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 
 XSS = '<img src=x onerror="window.__xss=1">'
+DEMO_PATH = Path(__file__).resolve().parents[2] / "guided_paths" / "demo_paths" / "phone-wont-charge.json"
 
 
 @pytest.fixture
@@ -71,7 +75,31 @@ def test_take_then_chat_with_the_customer_both_ways(browser, tenant, helped):
     page.wait_for_selector("#gp-chat .gp-msg[data-author='customer']:has-text('Thanks!')")
     # The timeline records the conversation as it happens.
     page.wait_for_selector("#gp-timeline li[data-type='session.message_posted']")
+
+
+def test_a_guided_path_runs_beside_the_chat(browser, tenant, helped):
+    """The picture of a session at work (docs/screenshots/session.png): the demo path
+    "Phone won't charge" started from the session's runner panel, one step answered."""
+    document = json.loads(DEMO_PATH.read_text())
+    imported = tenant.admin.post("/api/v1/guided-paths/import", params={"publish": "true"}, json=document)
+    assert imported.status_code in (200, 201), imported.text
+    page = open_session(browser, tenant, helped["id"])
+    page.click("#gp-take")
+    page.wait_for_selector("#gp-session-state:text-is('active')")
+    page.wait_for_selector("#gp-runner-path option[data-key='phone-wont-charge']", state="attached")
+    page.select_option("#gp-runner-path", label="Phone won't charge")
+    page.click("#gp-runner-start")
+    page.wait_for_selector("#gp-runner-title:text-is(\"Phone won't charge\")")
+    page.wait_for_selector("#gp-timeline li[data-type='run.started']")
+    customer, _ = customer_client(tenant, helped["id"])
+    customer.post(f"/api/v1/sessions/{helped['id']}/messages",
+                  json={"kind": "chat", "body": "It stopped charging yesterday."}).raise_for_status()
+    page.wait_for_selector("#gp-chat .gp-msg[data-author='customer']")
+    page.fill("#gp-note-input", "Cable replaced last month (ticket 4411)")
+    page.click("#gp-note-add")
+    page.wait_for_selector("#gp-notes .gp-msg")
     screenshot(page, "session", full_page=True)
+    assert page.errors == []
 
 
 def test_another_agent_sees_me_typing_and_my_notes_but_the_customer_never_sees_notes(browser, tenant, helped):
