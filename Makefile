@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 QUICK  ?=
 
-.PHONY: run test install services test-python test-js bench-web bench-tenancy bench-events bench-paths bench-relay bench-plugins clean
+.PHONY: run test install services test-python test-js bench-web bench-console bench-tenancy bench-events bench-paths bench-relay bench-plugins clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test-js:
 
 bench-web: install services
 	QUICK=$(QUICK) $(PY) benchmarks/web/bench_web.py
+
+## Console pages and API (server time) against a bare Flask app, and WebSocket latency across two app nodes.
+bench-console: install services
+	QUICK=$(QUICK) $(PY) benchmarks/console/bench_console.py
 
 bench-tenancy: install services
 	QUICK=$(QUICK) $(PY) benchmarks/tenancy/bench_tenancy.py
