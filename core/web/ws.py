@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import re
+import threading
 from urllib.parse import urlsplit
 
 from flask import current_app, request
@@ -92,37 +93,72 @@ def agent_socket(ws) -> None:
     ctx = tenant_ctx()
     principal = current_principal()
     kernel = current_app.extensions["guidepath"]
-    inbox: queue.Queue[dict] = queue.Queue(maxsize=QUEUE_BOUND)
-
-    def deliver(message: dict) -> None:
-        try:
-            inbox.put_nowait(message)
-        except queue.Full:  # drop the oldest; the agent UI re-fetches state on gaps
-            try:
-                inbox.get_nowait()
-            except queue.Empty:
-                pass
-            inbox.put_nowait({**message, "dropped_before": True})
-
-    subscription = kernel.fanout.subscribe(ctx.id, deliver)
+    outgoing = Outgoing()
+    subscription = kernel.fanout.subscribe(ctx.id, outgoing.deliver)
     typist = Typist(kernel, ctx, principal)
+    # One thread writes to the socket (this one, woken the moment something is queued:
+    # no polling delay on the way to the agent's screen); a reader thread handles
+    # what the client sends and queues its replies behind the events.
+    reader = threading.Thread(target=_read_client, args=(ws, outgoing, typist), daemon=True,
+                              name="guidepath-ws-reader")
     try:
         ws.send(strict_json.dumps({"type": "hello", "tenant": ctx.tenant.slug,
                                    "principal": {"id": principal["id"], "role": principal["role"]}}))
-        while True:
-            try:
-                while True:
-                    ws.send(strict_json.dumps(inbox.get_nowait()))
-            except queue.Empty:
-                pass
-            incoming = ws.receive(timeout=0.05)
-            if incoming is None:
-                continue
-            _handle_client_message(ws, incoming, typist)
+        reader.start()
+        while (message := outgoing.next()) is not None:
+            ws.send(message if isinstance(message, str) else strict_json.dumps(message))
     except ConnectionClosed:
         pass
     finally:
         subscription.close()
+
+
+class Outgoing:
+    """What is waiting to be sent on one socket: events, and replies to the client.
+
+    Bounded: a slow socket loses the oldest events (the next one it gets says
+    ``dropped_before``, and the agent UI re-reads its state). ``None`` from
+    :meth:`next` means the client has gone.
+    """
+
+    def __init__(self, bound: int = QUEUE_BOUND) -> None:
+        self._queue: queue.Queue[dict | str | None] = queue.Queue(maxsize=bound)
+
+    def deliver(self, message: dict | str | None) -> None:
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:  # drop the oldest
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            if isinstance(message, dict):
+                message = {**message, "dropped_before": True}
+            self._queue.put_nowait(message)
+
+    def send(self, text: str) -> None:
+        """What the client-message handlers call instead of ``ws.send``."""
+        self.deliver(text)
+
+    def close(self) -> None:
+        self.deliver(None)
+
+    def next(self) -> dict | str | None:
+        return self._queue.get()
+
+
+def _read_client(ws, outgoing: Outgoing, typist: "Typist") -> None:
+    try:
+        while True:
+            incoming = ws.receive()
+            if incoming is not None:
+                _handle_client_message(outgoing, incoming, typist)
+    except ConnectionClosed:
+        pass
+    except Exception:  # noqa: BLE001 - a bug here must still end the socket, not hang it
+        log.exception("error reading a WebSocket client")
+    finally:
+        outgoing.close()
 
 
 _SESSION_ID = re.compile(r"ses_[0-9a-z]{26}")
