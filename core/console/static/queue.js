@@ -183,6 +183,5 @@ shortcut("j", "Next session in the queue", () => move(1));
 shortcut("k", "Previous session in the queue", () => move(-1));
 shortcut("Enter", "Open the selected session", () => { if (selected) location.assign(`/sessions/${selected}`); });
 shortcut("t", "Take the selected session", () => { if (selected) take(selected); });
-shortcut("n", "Start a session for a customer", () => document.getElementById("gp-start").click());
 
 load();
