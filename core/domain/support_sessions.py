@@ -166,9 +166,13 @@ SESSION_GET_SCHEMA = {
     "type": "object",
     "properties": {**SESSION_WITH_CAPABILITIES_SCHEMA["properties"], **EXPANDED_PROPERTIES,
                    "agent_name": CUSTOMER_VIEW_SCHEMA["properties"]["agent_name"]},
-    "anyOf": [{"required": SESSION_WITH_CAPABILITIES_SCHEMA["required"], "description": "an agent's view"},
-              {"required": CUSTOMER_VIEW_SCHEMA["required"], "description": "a customer token's view"}],
-    "description": "A support session: in full with its capabilities for agents, reduced for a customer token",
+    # What every caller can rely on; agents always get every field of a session
+    # with its capabilities (SESSION_WITH_CAPABILITIES_SCHEMA), a customer token
+    # only these and agent_name.
+    "required": [k for k in CUSTOMER_VIEW_SCHEMA["required"] if k != "agent_name"],
+    "description": "A support session. Agents get every field (as POST /sessions answers) and the parts "
+                   "?expand= asks for; a customer token gets a reduced view: id, state, created_at, ended_at "
+                   "and agent_name.",
     "examples": SESSION_WITH_CAPABILITIES_SCHEMA["examples"],
 }
 

@@ -35,11 +35,17 @@ USER_CREATE_SCHEMA = {
         "role": {"enum": list(ROLES)},
         "password": _PASSWORD,
         "disabled": {"type": "boolean"},
-        "capacity": _CAPACITY,
     },
     "required": ["email", "role", "password"],
     "additionalProperties": False,
 }
+
+#: ``PUT /users/{id}``: the whole user as created (capacity is kept unless PATCHed).
+USER_REPLACE_SCHEMA = USER_CREATE_SCHEMA
+
+#: ``POST /users`` takes the agent's capacity too (default 3).
+USER_CREATE_SCHEMA = {**USER_CREATE_SCHEMA,
+                      "properties": {**USER_CREATE_SCHEMA["properties"], "capacity": _CAPACITY}}
 
 USER_PATCH_SCHEMA = {
     "type": "object",
@@ -109,7 +115,7 @@ def list_users(conn: Connection, *, limit: int = DEFAULT_PAGE, cursor: str | Non
 
 
 def update(conn: Connection, user_id: str, data: Any, *, full: bool = False) -> dict[str, Any]:
-    schema = USER_CREATE_SCHEMA if full else USER_PATCH_SCHEMA
+    schema = USER_REPLACE_SCHEMA if full else USER_PATCH_SCHEMA
     validate(schema, data)
     current = get(conn, user_id)
     values: dict[str, Any] = {}

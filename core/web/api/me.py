@@ -41,7 +41,8 @@ def get_me():
             description="Availability is what the agent says, never inferred from open sockets: `online` takes "
                         "customers and counts for queue estimates and transfers, `busy` keeps signed in without "
                         "new customers (transfers still reach them), `offline` receives nothing. A change emits "
-                        "`agent.availability_changed`. Capacity is set by admins (PUT/PATCH /api/v1/users/{id}).",
+                        "`agent.availability_changed`. Capacity is set by admins (POST /api/v1/users, "
+                        "PATCH /api/v1/users/{id}).",
             query=[], body=users.ME_PATCH_SCHEMA, returns=users.ME_OUTPUT_SCHEMA)
 def patch_me():
     user_id = _user_id()

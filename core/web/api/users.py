@@ -56,7 +56,8 @@ def _update(user_id: str, full: bool):
 @bp.put("/<user_id>")
 @require("admin")
 @documented("Replace a user (admin)", description="The email cannot change (422 if it differs). A new "
-            f"password also clears a login lockout. {_LAST_ADMIN}", query=[], body=users.USER_CREATE_SCHEMA,
+            f"password also clears a login lockout. Capacity is kept (PATCH sets it). {_LAST_ADMIN}", query=[],
+            body=users.USER_REPLACE_SCHEMA,
             returns=USER, errors=[409])
 def replace_user(user_id: str):
     return _update(user_id, full=True)
