@@ -74,6 +74,11 @@ def build_document() -> dict[str, Any]:
             "securitySchemes": {
                 "apiKey": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "gp_session"},
+                "customerToken": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "A customer's token (`gpc_…`) from `POST /api/v1/invites/redeem`: only its own "
+                                   "session's summary, chat and queue position; 403 anywhere else",
+                },
             },
         },
         "security": [{"apiKey": []}, {"session": []}],

@@ -119,6 +119,9 @@ def build_operation(rule: Rule, method: str, view: Callable[..., Any] | None,
     for status in sorted(_inferred_errors(rule, view, decl, method)):
         responses.setdefault(str(status), {"$ref": f"#/components/responses/Error{status}"})
     op["responses"] = responses
+    if getattr(view, "required_role", None) == "customer_or_agent":
+        # A customer who joined with an invite code may call it with their token too.
+        op["security"] = [{"apiKey": []}, {"session": []}, {"customerToken": []}]
     op.update(decl.extra)
     return op
 

@@ -413,3 +413,15 @@ def test_session_list_parameters_within_their_bounds(tenant):
     for name in ("state", "limit", "since", "until"):
         response = admin.get("/api/v1/sessions", params={name: ""})
         assert response.status_code == 422 and response.json()["error"]["field"] == name, response.text
+
+
+def test_routes_a_customer_may_call_name_the_customer_token(document):
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["customerToken"] == {**schemes["customerToken"], "type": "http", "scheme": "bearer"}
+    customer_routes = sorted(
+        f"{method.upper()} {path}" for path, item in document["paths"].items() for method, op in item.items()
+        if {"customerToken": []} in op.get("security", []))
+    assert customer_routes == [
+        "GET /api/v1/sessions/{session_id}", "GET /api/v1/sessions/{session_id}/messages",
+        "GET /api/v1/sessions/{session_id}/queue", "POST /api/v1/sessions/{session_id}/messages",
+    ]
