@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from ..domain import support_sessions, users
+from ..domain import session_expansions, support_sessions, users
 from ..domain.errors import Invalid
 from ..domain.session_states import STATES
 from ..web.contract import Param, page, query_args
@@ -126,7 +126,7 @@ def history_page():
             except Invalid as exc:  # a cursor from elsewhere, say
                 errors[exc.field or "q"] = exc.message
             else:
-                sessions = support_sessions.expand(conn, found.items, ["customer", "agent"])
+                sessions = session_expansions.expand(conn, found.items, ["customer", "agent"])
                 next_cursor = found.next
     for session in sessions:
         session["duration"] = _duration(session)

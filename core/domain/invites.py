@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from ..crypto.tokens import hash_token, new_token
 from .customers import CUSTOMER_SCHEMA, CUSTOMERS
-from .errors import Conflict, DomainError, Invalid, NotFound
+from .errors import Conflict, DomainError, NotFound
 from .ids import new_id
 from .records import DEFAULT_PAGE, Page, iso, keyset_page, row_dict, utcnow
 from .schemas import NULLABLE_TIMESTAMP, TIMESTAMP, object_id, response_object

@@ -1,17 +1,18 @@
-"""Support sessions: a customer (and device) being helped, with the state machine."""
+"""Support sessions: a customer (and device) being helped, with the state machine.
+
+Who helps a session is in :mod:`.session_assignment`, where it stands in the queue in
+:mod:`.session_queue`, what `?expand=` adds in :mod:`.session_expansions`.
+"""
 
 from __future__ import annotations
 
-import math
 import re
-import statistics
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import datetime
+from typing import Any, Callable
 
 from sqlalchemy import Connection, func, or_, select
 
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .ids import new_id
 from .records import DEFAULT_PAGE, Page, decode_cursor, encode_cursor, keyset_page, row_dict, utcnow
 from .schemas import NULLABLE_TIMESTAMP, TIMESTAMP, object_id, output_field, response_object
@@ -218,7 +219,7 @@ def patch(conn: Connection, session_id: str, data: Any) -> dict[str, Any]:
     return get(conn, session_id)
 
 
-def _lock(conn: Connection, table: Any, key: Any) -> Any:
+def lock_row(conn: Connection, table: Any, key: Any) -> Any:
     """``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the write transaction
     (``BEGIN IMMEDIATE``) already serialises writers."""
     query = select(table).where(key)
@@ -227,8 +228,8 @@ def _lock(conn: Connection, table: Any, key: Any) -> Any:
     return conn.execute(query).first()
 
 
-def _locked_session(conn: Connection, session_id: str) -> Any:
-    row = _lock(conn, support_sessions, support_sessions.c.id == session_id)
+def locked_session(conn: Connection, session_id: str) -> Any:
+    row = lock_row(conn, support_sessions, support_sessions.c.id == session_id)
     if row is None:
         raise NotFound(f"session {session_id!r} not found", field="id")
     return row
@@ -238,7 +239,7 @@ def change_state(conn: Connection, session_id: str, data: Any, emit: Emit) -> di
     validate(STATE_CHANGE_SCHEMA, data)
     _check_refs(conn, data)
     # Lock the row so two agents accepting the same customer cannot both win.
-    row = _locked_session(conn, session_id)
+    row = locked_session(conn, session_id)
     target = data["state"]
     if not can_transition(row.state, target):
         allowed = ", ".join(allowed_from(row.state)) or "none (the session has ended)"
@@ -259,10 +260,10 @@ def change_state(conn: Connection, session_id: str, data: Any, emit: Emit) -> di
             raise Invalid("a resolution is recorded only when the session ends", field="resolution")
         if data.get("outcome") is not None:
             raise Invalid("an outcome is recorded only when the session ends", field="outcome")
-    values.update(_timing(row, target, now))
+    values.update(timing_values(row, target, now))
     conn.execute(support_sessions.update().where(support_sessions.c.id == session_id).values(**values))
     session = get(conn, session_id)
-    _emit_state_changed(conn, emit, session, row.state)
+    emit_state_changed(conn, emit, session, row.state)
     return session
 
 
@@ -272,7 +273,7 @@ def default_outcome(started_at: datetime | None, resolution: str | None) -> str:
     return "resolved" if resolution else "unresolved"
 
 
-def _timing(row: Any, target: str, now: datetime) -> dict[str, Any]:
+def timing_values(row: Any, target: str, now: datetime) -> dict[str, Any]:
     """``waiting_since`` while waiting (cleared otherwise); ``started_at`` the first time active."""
     values: dict[str, Any] = {"waiting_since": now if target == WAITING else None}
     if target == ACTIVE and row.started_at is None:
@@ -280,7 +281,7 @@ def _timing(row: Any, target: str, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _emit_state_changed(conn: Connection, emit: Emit, session: dict[str, Any], from_state: str) -> None:
+def emit_state_changed(conn: Connection, emit: Emit, session: dict[str, Any], from_state: str) -> None:
     data = {"session_id": session["id"], "from_state": from_state, "to_state": session["state"],
             "resolution": session["resolution"], "agent_id": session["agent_id"]}
     if session["state"] == ENDED:
@@ -365,143 +366,6 @@ def _customers_matching(q: str) -> Any:
     return select(c.c.id).where(or_(*conditions))
 
 
-# -- expansions -----------------------------------------------------------------------
-
-
-def parse_expand(raw: str | None) -> list[str]:
-    """``customer,device`` → the list; an unknown part is a 422 naming it."""
-    if raw is None:
-        return []
-    parts = [p.strip() for p in raw.split(",")]
-    for part in parts:
-        if part not in EXPANSIONS:
-            raise Invalid(f"expand: unknown value {part!r}; allowed: {', '.join(EXPANSIONS)} "
-                          "(comma-separated)", field="expand")
-    return list(dict.fromkeys(parts))
-
-
-def full_name(first: str | None, last: str | None) -> str | None:
-    name = " ".join(p for p in (first, last) if p)
-    return name or None
-
-
-def device_summary(row: Any) -> str:
-    """``Acme Test Phone 7 · Android 15``: maker and model, then the system."""
-    maker = row.manufacturer or row.brand
-    model = row.model or ""
-    if maker and model.lower().startswith(maker.lower()):
-        maker = None  # "Samsung Samsung Galaxy" reads badly
-    hardware = " ".join(p for p in (maker, model) if p)
-    system = " ".join(p for p in (row.os_name, row.os_version) if p)
-    summary = " · ".join(p for p in (hardware, system) if p)
-    return summary or row.device_name or "Unknown device"
-
-
-def expand(conn: Connection, sessions: list[dict[str, Any]], parts: Iterable[str]) -> list[dict[str, Any]]:
-    """Add the asked-for parts to each session: one query per part for the whole page."""
-    parts = list(parts)
-    if not parts or not sessions:
-        return sessions
-    out = [dict(s) for s in sessions]
-
-    def ids(key: str) -> list[str]:
-        return sorted({s[key] for s in out if s[key]})
-
-    if "customer" in parts:
-        found = {r.id: {"id": r.id, "name": full_name(r.first_name, r.last_name), "email": r.email}
-                 for r in conn.execute(select(customers.c.id, customers.c.first_name, customers.c.last_name,
-                                              customers.c.email).where(customers.c.id.in_(ids("customer_id"))))}
-        for s in out:
-            s["customer"] = found.get(s["customer_id"])
-    if "device" in parts:
-        found = {r.id: {"id": r.id, "summary": device_summary(r)}
-                 for r in conn.execute(select(devices).where(devices.c.id.in_(ids("device_id"))))}
-        for s in out:
-            s["device"] = found.get(s["device_id"])
-    if "agent" in parts:
-        found = {r.id: {"id": r.id, "name": r.name or None, "email": r.email}
-                 for r in conn.execute(select(users.c.id, users.c.name, users.c.email)
-                                       .where(users.c.id.in_(ids("agent_id"))))}
-        for s in out:
-            s["agent"] = found.get(s["agent_id"])
-    if "queue" in parts:
-        stats = queue_stats(conn)
-        for s in out:
-            s["queue"] = stats.view(s)
-    return out
-
-
-# -- the queue --------------------------------------------------------------------------
-
-
-@dataclass
-class QueueStats:
-    """A snapshot of the queue: waiting sessions in order, online agents' slots and
-    the median handle time, read once and applied to any number of sessions."""
-
-    waiting: list[str]
-    agents_online: int
-    online_capacity: int
-    free_slots: int
-    median_handle_seconds: float | None
-    _positions: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._positions = {sid: i + 1 for i, sid in enumerate(self.waiting)}
-
-    def view(self, session: dict[str, Any]) -> dict[str, Any]:
-        position = self._positions.get(session["id"]) if session["state"] == WAITING else None
-        estimate, method = self.estimate(position)
-        return {"state": session["state"], "position": position,
-                "waiting_ahead": position - 1 if position is not None else None,
-                "agents_online": self.agents_online, "estimated_wait_seconds": estimate, "method": method}
-
-    def estimate(self, position: int | None) -> tuple[int | None, str]:
-        """Median handle time of the last :data:`HANDLE_TIME_SAMPLE` ended sessions ×
-        ceil((position − free slots) / online slots); 0 while a slot is free for it."""
-        if position is None:
-            return None, "only waiting sessions have a position and an estimate"
-        if self.agents_online == 0:
-            return None, "no agent is online"
-        if position <= self.free_slots:
-            return 0, f"{self.free_slots} free slot(s) among online agents"
-        if self.median_handle_seconds is None:
-            return None, "no ended session with a handle time to measure yet"
-        waves = math.ceil((position - self.free_slots) / max(1, self.online_capacity))
-        seconds = int(round(self.median_handle_seconds * waves))
-        return seconds, (f"median handle time {int(round(self.median_handle_seconds))} s (last "
-                         f"{HANDLE_TIME_SAMPLE} ended sessions) × ceil(({position} − {self.free_slots} free "
-                         f"slots) / {self.online_capacity} online slots)")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def queue_stats(conn: Connection) -> QueueStats:
-    t = support_sessions
-    waiting = [r.id for r in conn.execute(
-        select(t.c.id).where(t.c.state == WAITING).order_by(t.c.waiting_since, t.c.id))]
-    online = conn.execute(select(users.c.id, users.c.capacity).where(
-        users.c.availability == "online", users.c.disabled.is_(False))).all()
-    active: dict[str, int] = {}
-    if online:
-        active = dict(conn.execute(
-            select(t.c.agent_id, func.count()).where(t.c.state == ACTIVE, t.c.agent_id.in_([r.id for r in online]))
-            .group_by(t.c.agent_id)).all())
-    capacity = sum(r.capacity for r in online)
-    free = sum(max(0, r.capacity - active.get(r.id, 0)) for r in online)
-    handled = conn.execute(
-        select(t.c.started_at, t.c.ended_at).where(t.c.state == ENDED, t.c.started_at.is_not(None))
-        .order_by(t.c.ended_at.desc()).limit(HANDLE_TIME_SAMPLE)).all()
-    durations = [max(0.0, (_aware(r.ended_at) - _aware(r.started_at)).total_seconds()) for r in handled]
-    return QueueStats(waiting, len(online), capacity, free, statistics.median(durations) if durations else None)
-
-
-def queue(conn: Connection, session_id: str) -> dict[str, Any]:
-    return queue_stats(conn).view(get(conn, session_id))
-
-
 def customer_view(conn: Connection, session_id: str) -> dict[str, Any]:
     """The reduced view a customer token gets of its own session."""
     session = get(conn, session_id)
@@ -511,87 +375,3 @@ def customer_view(conn: Connection, session_id: str) -> dict[str, Any]:
         name = conn.execute(select(users.c.name).where(users.c.id == session["agent_id"])).scalar_one_or_none()
     view["agent_name"] = name or None
     return view
-
-
-# -- the agent console: take and transfer -----------------------------------------------
-
-
-def _locked_agent(conn: Connection, user_id: str, field_name: str = "agent_id") -> Any:
-    row = _lock(conn, users, users.c.id == user_id)
-    if row is None:
-        raise Invalid(f"user {user_id!r} does not exist", field=field_name)
-    return row
-
-
-def _active_count(conn: Connection, user_id: str) -> int:
-    t = support_sessions
-    return conn.execute(select(func.count()).select_from(t).where(
-        t.c.agent_id == user_id, t.c.state == ACTIVE)).scalar_one()
-
-
-def _agent_label(conn: Connection, user_id: str | None) -> str:
-    row = conn.execute(select(users.c.name, users.c.email).where(users.c.id == user_id)).first()
-    if row is None:
-        return "another agent"
-    return f"{row.name} <{row.email}>" if row.name else row.email
-
-
-def _check_capacity(conn: Connection, agent: Any, who: str) -> None:
-    active = _active_count(conn, agent.id)
-    if active >= agent.capacity:
-        raise Conflict(f"{who} already {'have' if who == 'you' else 'has'} {active} active session(s), the "
-                       f"capacity of {agent.capacity}; end or transfer one first",
-                       field="agent_id", code="at_capacity")
-
-
-def take(conn: Connection, session_id: str, user_id: str, emit: Emit) -> dict[str, Any]:
-    """The calling agent takes a ``created`` or ``waiting`` session: assigned and
-    ``active`` in one transaction. The agent's row is locked before the session's
-    (the same order as :func:`transfer`), so two takes by one agent cannot both pass
-    the capacity check and two agents cannot both take one session."""
-    agent = _locked_agent(conn, user_id, "agent_id")
-    row = _locked_session(conn, session_id)
-    if row.state == ENDED:
-        raise Conflict("the session has ended; it cannot be taken", field="state", code="illegal_transition")
-    if row.state == ACTIVE and row.agent_id == user_id:
-        return get(conn, session_id)  # already yours: taking again changes nothing
-    if row.state == ACTIVE and row.agent_id is not None:
-        raise Conflict(f"the session is already taken by {_agent_label(conn, row.agent_id)}",
-                       field="agent_id", code="already_taken")
-    _check_capacity(conn, agent, "you")
-    now = utcnow()
-    values = {"state": ACTIVE, "agent_id": user_id, "updated_at": now, **_timing(row, ACTIVE, now)}
-    conn.execute(support_sessions.update().where(support_sessions.c.id == session_id).values(**values))
-    session = get(conn, session_id)
-    if row.state == ACTIVE:  # active without an agent (set through …/state): an assignment
-        emit(conn, "session.transferred", {"session_id": session_id, "from_agent_id": None,
-                                           "to_agent_id": user_id, "note": None})
-    else:
-        _emit_state_changed(conn, emit, session, row.state)
-    return session
-
-
-def transfer(conn: Connection, session_id: str, data: Any, emit: Emit, *,
-             by_user_id: str | None, by_admin: bool) -> dict[str, Any]:
-    """Hand an active session to another agent, who must exist, be enabled, not be
-    ``offline`` and have a free slot. The agent holding it or an admin may."""
-    validate(TRANSFER_SCHEMA, data)
-    target = _locked_agent(conn, data["agent_id"])
-    row = _locked_session(conn, session_id)
-    if row.state != ACTIVE:
-        raise Conflict(f"only an active session can be transferred; this one is {row.state!r}",
-                       field="state", code="illegal_transition")
-    if not by_admin and (by_user_id is None or row.agent_id != by_user_id):
-        raise Forbidden("only the agent holding the session, or an admin, can transfer it")
-    if row.agent_id == target.id:
-        raise Conflict("the session is already with this agent", field="agent_id", code="already_assigned")
-    if target.disabled or target.availability == "offline":
-        state = "disabled" if target.disabled else "offline"
-        raise Conflict(f"{_agent_label(conn, target.id)} is {state} and cannot receive sessions",
-                       field="agent_id", code="agent_unavailable")
-    _check_capacity(conn, target, _agent_label(conn, target.id))
-    conn.execute(support_sessions.update().where(support_sessions.c.id == session_id)
-                 .values(agent_id=target.id, updated_at=utcnow()))
-    emit(conn, "session.transferred", {"session_id": session_id, "from_agent_id": row.agent_id,
-                                       "to_agent_id": target.id, "note": data.get("note")})
-    return get(conn, session_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ...domain import session_messages as messages
 from ...domain.errors import Forbidden
-from ...domain.support_sessions import full_name
+from ...domain.session_expansions import full_name
 from ...domain.tables import api_keys, customers, users
 from ..auth import customer_session_guard, is_customer, require
 from ..body import json_body

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ...domain import support_sessions, timeline
+from ...domain import session_assignment, session_expansions, support_sessions, timeline
+from ...domain import session_queue as queueing  # the view below is session_queue
 from ...domain.errors import Forbidden
 from ...domain.session_states import STATES
 from ..auth import current_principal, customer_session_guard, is_customer, require
@@ -65,10 +66,10 @@ def _with_capabilities(session: dict) -> dict:
                         "per part for the page.", query=LIST_QUERY, returns=page_of(EXPANDED))
 def list_sessions():
     args = dict(query_args())
-    parts = support_sessions.parse_expand(args.pop("expand"))
+    parts = session_expansions.parse_expand(args.pop("expand"))
     with tenant_ctx().engine.connect() as conn:
         page = support_sessions.list_sessions(conn, **args)
-        page.items = support_sessions.expand(conn, page.items, parts)
+        page.items = session_expansions.expand(conn, page.items, parts)
     return jsonify(page.as_dict())
 
 
@@ -101,8 +102,8 @@ def get_session(session_id: str):
             if raw_expand:
                 raise Forbidden("a customer token cannot expand a session")
             return jsonify(support_sessions.customer_view(conn, session_id))
-        parts = support_sessions.parse_expand(raw_expand)
-        session = support_sessions.expand(conn, [support_sessions.get(conn, session_id)], parts)[0]
+        parts = session_expansions.parse_expand(raw_expand)
+        session = session_expansions.expand(conn, [support_sessions.get(conn, session_id)], parts)[0]
     return jsonify(_with_capabilities(session))
 
 
@@ -156,7 +157,7 @@ def take_session(session_id: str):
     user = _signed_in_user()
     ctx = tenant_ctx()
     with ctx.begin() as conn:
-        session = support_sessions.take(conn, session_id, user["id"], ctx.emit)
+        session = session_assignment.take(conn, session_id, user["id"], ctx.emit)
     return jsonify(session)
 
 
@@ -174,7 +175,7 @@ def transfer_session(session_id: str):
     principal = current_principal()
     ctx = tenant_ctx()
     with ctx.begin() as conn:
-        session = support_sessions.transfer(
+        session = session_assignment.transfer(
             conn, session_id, data, ctx.emit,
             by_user_id=principal["id"] if principal["kind"] == "user" else None,
             by_admin=principal["role"] == "admin")
@@ -189,7 +190,7 @@ def transfer_session(session_id: str):
 def session_queue(session_id: str):
     customer_session_guard(session_id)
     with tenant_ctx().engine.connect() as conn:
-        return jsonify(support_sessions.queue(conn, session_id))
+        return jsonify(queueing.queue(conn, session_id))
 
 
 @bp.get("/<session_id>/timeline")
