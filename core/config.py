@@ -75,6 +75,13 @@ class Config:
     #: Installed plugins not to load at all in this deployment (comma-separated in
     #: the environment), e.g. to replace a built-in with a partner's plugin.
     disabled_plugins: tuple[str, ...] = ()
+    #: ``guidepath run`` in server mode (gunicorn): worker processes (0: one per CPU),
+    #: threads per worker (0: the default, 1000; each open WebSocket holds one), and
+    #: how long a stopping node lets in-flight requests finish (open WebSockets are
+    #: closed with 1001 at once). Embedded mode serves with one threaded process.
+    web_workers: int = 0
+    web_threads: int = 0
+    web_shutdown_seconds: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # -- derived -----------------------------------------------------------------
@@ -150,6 +157,12 @@ class Config:
                 "GUIDEPATH_CREDENTIAL_CACHE_SECONDS must be between 0 and 60 (how long a "
                 "revoked API key may still work on another node)"
             )
+        if not 0 <= self.web_workers <= 256:
+            raise ConfigError("GUIDEPATH_WEB_WORKERS must be between 0 (one per CPU) and 256")
+        if not 0 <= self.web_threads <= 100_000:
+            raise ConfigError("GUIDEPATH_WEB_THREADS must be between 0 (the default) and 100000")
+        if not 0 <= self.web_shutdown_seconds <= 3600:
+            raise ConfigError("GUIDEPATH_WEB_SHUTDOWN_SECONDS must be between 0 and 3600")
         if not self.base_domain or self.base_domain.startswith("."):
             raise ConfigError("GUIDEPATH_BASE_DOMAIN must be a host name like example.com")
 
@@ -207,6 +220,9 @@ _KINDS: dict[str, type] = {
     "max_request_bytes": int,
     "login_max_failures": int,
     "login_lockout_seconds": int,
+    "web_workers": int,
+    "web_threads": int,
+    "web_shutdown_seconds": int,
 }
 
 

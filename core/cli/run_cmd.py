@@ -1,6 +1,9 @@
-"""``guidepath run``: serve the web app with werkzeug (development and small sites).
+"""``guidepath run``: serve the web app.
 
-The web package (and Flask) is imported only here, when the command runs.
+Server mode serves through gunicorn (``core/web/serving.py``: worker processes with
+threads, graceful shutdown, JSON access logs); embedded mode (and ``make run``) with
+werkzeug's threaded server in this one process. The web package (and Flask) is
+imported only here, when the command runs.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import os
 import signal
 from collections.abc import Mapping
 from typing import Any
@@ -27,9 +31,24 @@ DEMO_MODULE = "guidepath.core.demo"
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
               help="Request and application logs on stderr: JSON lines for log pipelines, or text.")
+@click.option("--workers", type=click.IntRange(0, 256), default=None,
+              help="Server mode: worker processes (default GUIDEPATH_WEB_WORKERS, else one per CPU).")
+@click.option("--threads", type=click.IntRange(0, 100_000), default=None,
+              help="Server mode: threads per worker, the requests plus WebSockets it serves at once "
+                   "(default GUIDEPATH_WEB_THREADS, else 1000).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Server mode: log every request (method, path, status, duration_ms).")
 @pass_state
-def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "json") -> None:
-    """Serve the web app; each tenant answers at http://SLUG.<base-domain>:PORT/."""
+def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "json",
+        workers: int | None = None, threads: int | None = None, access_log: bool = True) -> None:
+    """Serve the web app; each tenant answers at http://SLUG.<base-domain>:PORT/.
+
+    In server mode (GUIDEPATH_DATABASE_URL on PostgreSQL) it serves through gunicorn:
+    WORKERS processes of THREADS threads; an open WebSocket holds a thread. SIGTERM
+    lets in-flight requests finish (up to GUIDEPATH_WEB_SHUTDOWN_SECONDS) and closes
+    WebSockets with 1001 "going away". Embedded mode serves from this one process
+    with werkzeug's threaded server.
+    """
     if log_format == "json":
         from ..logs import configure
 
@@ -49,18 +68,16 @@ def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "js
     if demo:
         echo_demo(seed_demo(load_demo(), kernel, config.base_domain, port))
 
+    if not config.embedded:
+        serve_with_gunicorn(state, host, port, workers, threads, access_log, log_format)
+        return
+
     from ..web.app import create_app
 
     with relays_started() as relays:
         app = create_app(kernel=kernel)  # also starts the kernel's event workers (and an in-process relay)
 
-    tenants = [t for t in kernel.directory.list() if t.active]
-    if tenants:
-        click.echo("Tenants:")
-        for tenant in tenants:
-            click.echo(f"  http://{tenant.slug}.{config.base_domain}:{port}/")
-    else:
-        click.echo("No tenants yet: create one with `guidepath tenants create SLUG`.")
+    echo_tenants(kernel, config.base_domain, port)
     for relay in relays:
         click.echo(f"Relay (in-process, ports picked at start-up): devices on tcp {relay['tcp']}, "
                    f"viewers on {relay['ws']}")
@@ -77,6 +94,57 @@ def run(state: CliState, demo: bool, host: str, port: int, log_format: str = "js
         # Stop the event workers cleanly: the publisher finishes the batch it holds
         # (anything unsent stays in the outbox for the next start).
         kernel.close()
+    click.echo("Stopped.")
+
+
+def echo_tenants(kernel: Any, base_domain: str, port: int) -> None:
+    tenants = [t for t in kernel.directory.list() if t.active]
+    if tenants:
+        click.echo("Tenants:")
+        for tenant in tenants:
+            click.echo(f"  http://{tenant.slug}.{base_domain}:{port}/")
+    else:
+        click.echo("No tenants yet: create one with `guidepath tenants create SLUG`.")
+
+
+def serve_with_gunicorn(state: CliState, host: str, port: int, workers: int | None, threads: int | None,
+                        access_log: bool, log_format: str) -> None:
+    """Server mode: gunicorn's master in this process, a kernel and an app per worker."""
+    from ..web import serving
+
+    config = state.config
+    echo_tenants(state.kernel, config.base_domain, port)
+    workers = workers or config.web_workers or serving.default_workers()
+    threads = threads or config.web_threads or serving.DEFAULT_THREADS
+    # The master only supervises: it holds no database connection across the fork.
+    state.kernel.close()
+    worker_kernels: list[Any] = []
+
+    def build_app() -> Any:  # in each worker process
+        from ..kernel import Kernel
+        from ..web.app import create_app
+
+        kernel = Kernel(config)
+        worker_kernels.append(kernel)
+        return create_app(kernel=kernel)
+
+    def close_kernels() -> None:  # the worker is exiting: the outbox publisher finishes its batch
+        while worker_kernels:
+            worker_kernels.pop().close()
+
+    click.echo(f"Listening on http://{host}:{port} (gunicorn: {workers} worker(s) x {threads} threads; "
+               "Ctrl+C to stop)")
+    master = os.getpid()
+    try:
+        serving.serve(build_app, host=host, port=port, workers=workers, threads=threads,
+                      shutdown_seconds=config.web_shutdown_seconds, access_log_on=access_log,
+                      json_logs=log_format == "json", on_worker_exit=close_kernels)
+    except SystemExit as exc:  # gunicorn's master and workers end with sys.exit()
+        if os.getpid() != master:
+            raise
+        if exc.code not in (0, None):
+            raise click.ClickException(f"the server stopped with exit status {exc.code} (see the log above)") \
+                from None
     click.echo("Stopped.")
 
 
