@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -27,7 +27,9 @@ from .protocol import (
 )
 from .protocol.frames import (
     HEADER_SIZE,
+    MAX_MESSAGE_BYTES,
     MAX_PAYLOAD_BYTES,
+    MAX_PLAIN_BYTES,
     TAG_SIZE,
     message_groups,
     new_frame,
@@ -43,6 +45,11 @@ IDLE_READ_SIZE = 16 * 1024
 #: camera at 5 fps, a screen that changes now and then) would only hold the memory:
 #: a thousand sessions kept half a megabyte each for nothing.
 BUSY_SECONDS = 0.05
+#: The read buffer of a connection not admitted yet: a HELLO is about 500 bytes. It
+#: grows only to hold one frame whose header passed the pre-admission cap (8 KiB).
+HELLO_READ_SIZE = 2048
+#: The largest WebSocket message before admission: one plain frame.
+PRE_AUTH_MESSAGE_BYTES = HEADER_SIZE + MAX_PLAIN_BYTES
 
 
 class Link(Protocol):
@@ -63,6 +70,15 @@ class Link(Protocol):
     async def close(self, code: int, reason: str) -> None: ...
 
     def set_max_payload(self, max_payload: int) -> None: ...
+
+    def admit(self, max_payload: int) -> None:
+        """The HELLO was accepted: frames up to *max_payload* (the ticket's cap) may come now."""
+
+    def abort(self) -> None:
+        """Drop the connection at once, whatever is still buffered for sending."""
+
+    def write_buffer_size(self) -> int:
+        """Bytes written but not yet taken by the kernel (the peer is not reading)."""
 
 
 class _OutBuffer:
@@ -110,18 +126,26 @@ class TcpLink(asyncio.BufferedProtocol):
     peer can never make the relay hold more than ``READ_SIZE`` or one allowed frame.
     A quiet link holds only ``IDLE_READ_SIZE`` between frames (see ``BUSY_SECONDS``).
     Reading pauses while the buffer is full and resumes when the reader made room.
+
+    With ``pre_auth=True`` (the relay's listener) the link starts not admitted:
+    every frame, whatever its type, is capped at ``MAX_PLAIN_BYTES`` (a header
+    announcing more is refused with TOO_LARGE before anything is allocated for
+    it) and the buffer starts at ``HELLO_READ_SIZE`` and grows only to the one
+    frame announced, so an unauthenticated connection costs a few KiB.
+    :meth:`admit` lifts that to the ticket's cap.
     """
 
     transport = "tcp"
 
-    def __init__(self, on_connect: Callable[[TcpLink], object] | None = None) -> None:
+    def __init__(self, on_connect: Callable[[TcpLink], object] | None = None, *, pre_auth: bool = False) -> None:
         self._on_connect = on_connect
-        self._buf = bytearray(IDLE_READ_SIZE)
+        self._admitted = not pre_auth
+        self._buf = bytearray(IDLE_READ_SIZE if self._admitted else HELLO_READ_SIZE)
         self._view = memoryview(self._buf)
         self._last_empty = float("-inf")  #: when everything received was last handed out
         self._start = 0  #: first byte not yet handed out
         self._end = 0  #: bytes received so far
-        self._max_payload = MAX_PAYLOAD_BYTES
+        self._max_payload = MAX_PAYLOAD_BYTES if self._admitted else MAX_PLAIN_BYTES
         self._header: tuple | None = None  #: parsed header of the frame at _start, if any
         self._error: ProtocolError | None = None
         self._eof = False
@@ -184,6 +208,18 @@ class TcpLink(asyncio.BufferedProtocol):
     def set_max_payload(self, max_payload: int) -> None:
         self._max_payload = min(max_payload, self._max_payload)
 
+    def admit(self, max_payload: int) -> None:
+        self._admitted = True
+        self._max_payload = min(max_payload, MAX_PAYLOAD_BYTES)
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def write_buffer_size(self) -> int:
+        transport = self._transport
+        return 0 if transport is None or transport.is_closing() else transport.get_write_buffer_size()
+
     @property
     def read_buffer_size(self) -> int:
         """Bytes this link holds for reading now (what a quiet session costs)."""
@@ -222,7 +258,8 @@ class TcpLink(asyncio.BufferedProtocol):
             if end:  # (0: nothing received since the last call, nothing to decide)
                 self._resize_empty()
         elif need > len(self._buf) or len(self._buf) - start < need:
-            size = max(READ_SIZE, need)
+            # Not admitted: exactly the frame announced (at most one plain frame).
+            size = max(READ_SIZE, need) if self._admitted else max(len(self._buf), need)
             if size != len(self._buf):
                 buf = bytearray(size)
                 buf[: end - start] = self._view[start:end]
@@ -240,6 +277,8 @@ class TcpLink(asyncio.BufferedProtocol):
         frames at once. Quiet: ``IDLE_READ_SIZE``, so that a session that sends
         now and then does not hold a large buffer in between."""
         self._start = self._end = 0
+        if not self._admitted:
+            return
         now = time.monotonic()
         size = READ_SIZE if now - self._last_empty < BUSY_SECONDS else IDLE_READ_SIZE
         self._last_empty = now
@@ -339,6 +378,21 @@ class WebSocketLink:
     def set_max_payload(self, max_payload: int) -> None:
         self._max_payload = min(max_payload, self._max_payload)
 
+    def admit(self, max_payload: int) -> None:
+        # Until now the library refused any message above one plain frame (see
+        # RelayWebSocketConnection); an admitted viewer may send whole messages.
+        self._max_payload = min(max_payload, MAX_PAYLOAD_BYTES)
+        self._ws.protocol.max_message_size = MAX_MESSAGE_BYTES
+
+    def abort(self) -> None:
+        transport = self._ws.transport
+        if transport is not None:
+            transport.abort()
+
+    def write_buffer_size(self) -> int:
+        transport = self._ws.transport
+        return 0 if transport is None or transport.is_closing() else transport.get_write_buffer_size()
+
     async def _recv_message(self) -> bytes | None:
         try:
             message = await self._ws.recv()
@@ -411,3 +465,26 @@ def _put_ws_header(out: bytearray, offset: int, n: int) -> int:
         return offset + 4
     out[offset : offset + 10] = b"\x82\x7f" + n.to_bytes(8, "big")
     return offset + 10
+
+
+class RelayWebSocketConnection(ServerConnection):
+    """The viewer leg's WebSocket connection (``serve(create_connection=...)``).
+
+    websockets refuses a message above ``max_size`` before reading its payload,
+    and closes with 1009 (message too big). The protocol's code for "too large"
+    is 4004 on both legs, so that close is sent with 4004 instead. The relay
+    starts every connection at :data:`PRE_AUTH_MESSAGE_BYTES` (serve's
+    ``max_size``) and raises it to :data:`MAX_MESSAGE_BYTES` once the HELLO is
+    accepted (:meth:`WebSocketLink.admit`).
+    """
+
+    def __init__(self, protocol: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(protocol, *args, **kwargs)
+        fail = protocol.fail
+
+        def fail_too_large_as_4004(code: int, reason: str = "") -> None:
+            if code == 1009:  # MESSAGE_TOO_BIG
+                code, reason = int(CloseCode.TOO_LARGE), f"message too large: {reason}"[:123]
+            fail(code, reason)
+
+        protocol.fail = fail_too_large_as_4004

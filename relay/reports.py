@@ -34,9 +34,11 @@ Report records (``Report.to_dict``; absent fields are omitted)::
 
 from __future__ import annotations
 
+import asyncio
 import json
-import queue
+import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -99,34 +101,114 @@ class ReportSink(Protocol):
     def publish(self, report: Report) -> None: ...
 
 
+class _TenantQueues:
+    """Reports in one bounded FIFO per tenant, taken from the tenants in turn: a
+    tenant that floods fills (and loses reports from) only its own FIFO. Not
+    thread-safe; the callers lock or stay on one event loop."""
+
+    def __init__(self, per_tenant: int, *, coalesce_info: bool = False) -> None:
+        self.per_tenant = per_tenant
+        self.coalesce_info = coalesce_info
+        self._tenants: dict[str, deque[list[Report]]] = {}  #: non-empty FIFOs, in serving order
+        #: device_info reports still waiting, per session: a newer one replaces it (latest wins).
+        self._waiting_info: dict[tuple[str, str, str], list[Report]] = {}
+        self.dropped = 0
+        self.coalesced = 0
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self._tenants.values())
+
+    def __bool__(self) -> bool:
+        return bool(self._tenants)
+
+    def put(self, report: Report) -> bool:
+        """Queue *report*; False (dropped) if its tenant's FIFO is full."""
+        key = None
+        if self.coalesce_info and report.type == "device_info":
+            key = (report.tenant_id, report.session_id, report.kind)
+            holder = self._waiting_info.get(key)
+            if holder is not None:
+                holder[0] = report
+                self.coalesced += 1
+                return True
+        fifo = self._tenants.get(report.tenant_id)
+        if fifo is None:
+            fifo = self._tenants[report.tenant_id] = deque()
+        elif len(fifo) >= self.per_tenant:
+            self.dropped += 1
+            return False
+        holder = [report]
+        if key is not None:
+            self._waiting_info[key] = holder
+        fifo.append(holder)
+        return True
+
+    def take(self, count: int) -> list[Report]:
+        """Up to *count* reports, one tenant after the other."""
+        out: list[Report] = []
+        tenants = self._tenants
+        while tenants and len(out) < count:
+            tenant = next(iter(tenants))
+            fifo = tenants.pop(tenant)
+            report = fifo.popleft()[0]
+            if fifo:
+                tenants[tenant] = fifo  # to the back of the line
+            if report.type == "device_info":
+                self._waiting_info.pop((report.tenant_id, report.session_id, report.kind), None)
+            out.append(report)
+        return out
+
+
+class ReportQueue(_TenantQueues):
+    """The relay's reports waiting to be published (on its event loop).
+
+    One bounded FIFO per tenant served in turn, and a device's DEVICE_INFO
+    coalesced (a newer report of a session replaces one still waiting), so one
+    tenant — or one device — can never crowd out another tenant's reports.
+    """
+
+    def __init__(self, per_tenant: int = 1000) -> None:
+        super().__init__(per_tenant, coalesce_info=True)
+        self._ready = asyncio.Event()
+
+    def put(self, report: Report) -> bool:
+        queued = super().put(report)
+        if queued:
+            self._ready.set()
+        return queued
+
+    async def take(self, count: int) -> list[Report]:  # type: ignore[override]
+        """Wait for reports, then up to *count* of them, the tenants in turn."""
+        while not self._tenants:
+            self._ready.clear()
+            await self._ready.wait()
+        return super().take(count)
+
+
 class InProcessReports:
-    """Embedded mode: relay and app share a process; a queue joins them."""
+    """Embedded mode: relay and app share a process; a queue joins them.
+
+    *maxsize* reports wait per tenant (above that the tenant's newest are
+    dropped: reports are facts for dashboards, and the relay's event loop never
+    blocks on a consumer that stopped reading); ``read`` takes from the tenants
+    in turn, so one tenant's flood never delays or drops another's reports.
+    """
 
     def __init__(self, maxsize: int = 10_000) -> None:
-        self._queue: queue.Queue[Report] = queue.Queue(maxsize)
+        self._queues = _TenantQueues(maxsize)
+        self._cond = threading.Condition()
         self._next_id = 0
 
     def publish(self, report: Report) -> None:
-        try:
-            self._queue.put_nowait(report)
-        except queue.Full:
-            # Reports are facts for dashboards, not the session itself: never
-            # block the relay's event loop on a consumer that stopped reading.
-            pass
+        with self._cond:
+            if self._queues.put(report):
+                self._cond.notify()
 
     def read(self, count: int = 100, block_ms: int = 0) -> list[tuple[str, Report]]:
-        out: list[tuple[str, Report]] = []
-        try:
-            first = self._queue.get(timeout=block_ms / 1000) if block_ms else self._queue.get_nowait()
-        except queue.Empty:
-            return out
-        out.append(self._numbered(first))
-        while len(out) < count:
-            try:
-                out.append(self._numbered(self._queue.get_nowait()))
-            except queue.Empty:
-                break
-        return out
+        with self._cond:
+            if not self._queues and block_ms:
+                self._cond.wait_for(lambda: bool(self._queues), timeout=block_ms / 1000)
+            return [self._numbered(report) for report in self._queues.take(count)]
 
     def ack(self, ids: list[str]) -> None:
         """Nothing to do: an in-process report is gone once read."""

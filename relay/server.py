@@ -30,12 +30,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from .admission import check_ticket, read_hello, refuse, relay_channel
 from .connection import ClientConnection
-from .links import Link, TcpLink, WebSocketLink
+from .limits import ConnectionLimits, DropLog
+from .links import PRE_AUTH_MESSAGE_BYTES, Link, RelayWebSocketConnection, TcpLink, WebSocketLink
 from .protocol import Ack, Close, CloseCode, FrameType, ProtocolError, check_from_client
-from .protocol.frames import MAX_MESSAGE_BYTES
 from .recording import RecordingWriter
 from .registry import RelayInfo, RelayRegistry
-from .reports import Report, ReportSink
+from .reports import Report, ReportQueue, ReportSink
 from .sessions import Hub, Session
 from .tickets import TicketRefused, UsedTickets
 
@@ -62,6 +62,24 @@ class RelaySettings:
     grace_seconds: float = 30.0
     hello_timeout_seconds: float = 10.0
     control_queue_limit: int = 256
+    #: Bytes of control frames waiting for one client; a viewer above it is closed (4024).
+    control_queue_bytes: int = 8 * 1024 * 1024
+    #: Bytes of one viewer's input waiting for the device (its own lane; dropped above).
+    input_lane_bytes: int = 2 * 1024 * 1024
+    #: Control frames (and bytes) a client may send per second, sustained and in a
+    #: burst; above them it is closed with RATE_LIMITED (4023). See limits.ConnectionLimits.
+    control_rate: float = 500.0
+    control_burst: float = 1000.0
+    control_bytes_rate: float = 4 * 1024 * 1024
+    control_bytes_burst: float = 8 * 1024 * 1024
+    device_info_rate: float = 5.0
+    device_info_burst: float = 10.0
+    #: A client whose writes make no progress this long is closed (it stopped reading).
+    write_timeout_seconds: float = 10.0
+    #: A close that could not be sent within this is forced (the link is aborted).
+    close_timeout_seconds: float = 2.0
+    #: Reports waiting to be published, per tenant: one tenant's flood drops only its own.
+    report_queue_per_tenant: int = 1000
     capacity: int = 10_000
     #: Recording needs both: the master key unwraps the grant, the store keeps the file.
     master_key: MasterKey | None = field(default=None, repr=False)
@@ -101,7 +119,21 @@ class RelayServer:
         self._tcp: asyncio.Server | None = None
         self._ws: Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._reports: asyncio.Queue[Report] | None = None
+        self._reports: ReportQueue | None = None
+        self.limits = ConnectionLimits(
+            control_queue_frames=settings.control_queue_limit,
+            control_queue_bytes=settings.control_queue_bytes,
+            input_lane_bytes=settings.input_lane_bytes,
+            control_rate=settings.control_rate,
+            control_burst=settings.control_burst,
+            control_bytes_rate=settings.control_bytes_rate,
+            control_bytes_burst=settings.control_bytes_burst,
+            device_info_rate=settings.device_info_rate,
+            device_info_burst=settings.device_info_burst,
+            write_timeout=settings.write_timeout_seconds,
+            close_timeout=settings.close_timeout_seconds,
+        )
+        self._report_drops = DropLog(log, "report queue of a tenant full; reports dropped")
         self._connections: set[ClientConnection] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
         self.tcp_port = 0
@@ -126,22 +158,26 @@ class RelayServer:
 
     async def start(self) -> None:
         s = self.settings
-        self._reports = asyncio.Queue(maxsize=10_000)
+        self._reports = ReportQueue(per_tenant=s.report_queue_per_tenant)
+        # Not admitted yet, a connection may announce and buffer one plain frame at
+        # most (8 KiB), on both legs: memory per unauthenticated connection stays small.
         self._tcp = await asyncio.get_running_loop().create_server(
-            lambda: TcpLink(on_connect=self._on_tcp), s.host, s.tcp_port
+            lambda: TcpLink(on_connect=self._on_tcp, pre_auth=True), s.host, s.tcp_port
         )
         self.tcp_port = self._tcp.sockets[0].getsockname()[1]
         self._ws = await serve(
             self._on_ws,
             s.host,
             s.ws_port,
-            max_size=MAX_MESSAGE_BYTES,
+            max_size=PRE_AUTH_MESSAGE_BYTES,  # raised to MAX_MESSAGE_BYTES on admission
+            create_connection=RelayWebSocketConnection,  # a message too large closes with 4004
             ping_interval=None,  # the protocol's own PING/PONG covers both legs alike
             compression=None,  # images are compressed already; sealed bytes don't compress
             close_timeout=2,
         )
         self.ws_port = self._ws.sockets[0].getsockname()[1] if hasattr(self._ws, "sockets") else s.ws_port
         self._spawn(self._heartbeat_loop())
+        self._spawn(self._watchdog_loop())
         self._spawn(self._report_loop())
         if s.registry is not None:
             self._spawn(self._registry_loop())
@@ -168,7 +204,7 @@ class RelayServer:
         # Let pending reports (recording_saved among them) go out.
         if self._reports is not None:
             for _ in range(50):
-                if self._reports.empty():
+                if not self._reports and not self._publishing:
                     break
                 await asyncio.sleep(0.05)
         for task in list(self._tasks):
@@ -254,8 +290,8 @@ class RelayServer:
         except (ConnectionError, OSError):
             await link.close(int(CloseCode.NORMAL), "")
             return None
-        link.set_max_payload(ticket.limits.max_frame_bytes)
-        conn = ClientConnection(link, ticket, relay_channel(ticket), control_limit=s.control_queue_limit)
+        link.admit(ticket.limits.max_frame_bytes)
+        conn = ClientConnection(link, ticket, relay_channel(ticket), limits=self.limits)
         if self._tcp is None:  # stopping
             await refuse(link, CloseCode.GOING_AWAY, "the relay is shutting down")
             return None
@@ -289,7 +325,7 @@ class RelayServer:
     async def _run(self, conn: ClientConnection) -> None:
         loop = asyncio.get_running_loop()
         ticket, link, opener = conn.ticket, conn.link, conn.channel.opener
-        role, kind, route = ticket.role, ticket.kind, self.hub.route
+        role, kind, route, charge = ticket.role, ticket.kind, self.hub.route, conn.charge
         PING, PONG, CLOSE = FrameType.PING, FrameType.PONG, FrameType.CLOSE
         try:
             while True:
@@ -306,6 +342,7 @@ class RelayServer:
                     conn.last_seen = now  # only authenticated frames count as life
                     check_from_client(frame, role, kind)
                     t = frame.type
+                    charge(t, len(frame.payload), now)  # control frames: 4023 above the rate limit
                     if t is PING:
                         conn.send(FrameType.PONG, frame.payload)
                     elif t is PONG:
@@ -354,10 +391,27 @@ class RelayServer:
             stamp = int(now * 1000).to_bytes(8, "big")
             for conn in list(self._connections):
                 if now - conn.last_seen > s.idle_timeout_seconds:
-                    log.info("idle timeout", extra=conn.log_fields)
+                    if conn.close_code is None:
+                        log.info("idle timeout", extra=conn.log_fields)
                     conn.close(CloseCode.IDLE_TIMEOUT, f"nothing received for {s.idle_timeout_seconds:g} s")
                 else:
                     conn.send(FrameType.PING, stamp)
+
+    async def _watchdog_loop(self) -> None:
+        """Cut off clients that stopped reading: a write with no progress for
+        ``write_timeout_seconds`` aborts the link (SLOW_CONSUMER), which ends the
+        handler and releases everything the connection held."""
+        timeout = self.settings.write_timeout_seconds
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.05, min(1.0, timeout / 4)))
+            now = loop.time()
+            for conn in list(self._connections):
+                if conn.stalled(now):
+                    log.warning("client stopped reading; closing it", extra={
+                        **conn.log_fields, "write_timeout_seconds": timeout,
+                        "queued_bytes": conn.outbox.queued_bytes})
+                    conn.abort(CloseCode.SLOW_CONSUMER, f"too slow: nothing could be sent for {timeout:g} s")
 
     async def _registry_loop(self) -> None:
         s = self.settings
@@ -368,26 +422,35 @@ class RelayServer:
                 log.warning("relay registration failed; retrying", exc_info=True)
             await asyncio.sleep(s.registry_interval_seconds)
 
+    _publishing = False
+
     async def _report_loop(self) -> None:
+        """Publish reports in batches, the tenants' queues served in turn."""
         sink = self.settings.reports
+
+        def publish(batch: list[Report]) -> None:
+            for report in batch:
+                try:
+                    sink.publish(report)
+                except Exception:
+                    log.warning("could not publish a relay report", exc_info=True, extra={"type": report.type})
+
         while True:
-            report = await self._reports.get()
+            batch = await self._reports.take(100)
             if sink is None:
                 continue
+            self._publishing = True
             try:
-                await asyncio.to_thread(sink.publish, report)
-            except Exception:
-                log.warning("could not publish a relay report", exc_info=True, extra={"type": report.type})
+                await asyncio.to_thread(publish, batch)
+            finally:
+                self._publishing = False
 
     def _report(self, report_type: str, *, ticket: Any = None, **fields: Any) -> None:
         if ticket is not None:
             fields.update(tenant_id=ticket.tenant_id, session_id=ticket.session_id, kind=ticket.kind)
         report = Report(type=report_type, relay_id=self.settings.relay_id, **{k: v for k, v in fields.items()})
-        if self._reports is not None:
-            try:
-                self._reports.put_nowait(report)
-            except asyncio.QueueFull:
-                log.warning("report queue full; report dropped", extra={"type": report_type})
+        if self._reports is not None and not self._reports.put(report):
+            self._report_drops(type=report_type, tenant_id=report.tenant_id)
 
     # -- recordings --------------------------------------------------------------------
 

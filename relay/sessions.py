@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .connection import ClientConnection
+from .limits import DropLog
 from .protocol import CloseCode, FrameType, ProtocolError, encode_peer_status
 from .protocol.messages import IMAGE_HEADER
 from .recording import SOURCE_DEVICE, SOURCE_VIEWER, RecordingWriter
@@ -28,6 +29,8 @@ from .recording import SOURCE_DEVICE, SOURCE_VIEWER, RecordingWriter
 log = logging.getLogger("guidepath.relay")
 
 REFRESH_INTERVAL_SECONDS = 0.5
+#: One log line per interval however many viewers' events are dropped (a counter in it).
+_input_drops = DropLog(log, "a viewer's input lane to the device is full; events dropped")
 _MEDIA = (FrameType.SCREEN, FrameType.CAMERA)
 
 ReportFn = Callable[..., None]
@@ -89,7 +92,7 @@ class Hub:
         session.viewers.add(conn)
         conn.send(FrameType.PEER_STATUS, encode_peer_status(session.device_state))
         if session.device_info is not None:
-            conn.send(FrameType.DEVICE_INFO, session.device_info)
+            conn.send_latest(FrameType.DEVICE_INFO, session.device_info)
         for frame_type, payload in session.keyframes.items():
             conn.offer_media(frame_type, payload)
         self._request_refresh(session, force=True)
@@ -175,8 +178,12 @@ class Hub:
                 return
             if session.recorder is not None:
                 session.recorder.write(SOURCE_VIEWER, frame_type, payload)
-            if session.device is not None and not session.device.send(frame_type, payload):
-                log.warning("device input queue full; event dropped", extra=session.device.log_fields)
+            # Each viewer has its own lane to the device, served in turn: a viewer that
+            # floods loses its own events (and is closed by its rate limit), never the agent's.
+            device = session.device
+            if device is not None and not device.send_from(conn.ticket.connection_id, frame_type, payload):
+                if not device.outbox.closing:
+                    _input_drops(**conn.log_fields)
 
     def _from_device(
         self, session: Session, conn: ClientConnection, frame_type: FrameType, payload: bytes, now: float
@@ -200,12 +207,16 @@ class Hub:
                 self._request_refresh(session)
         else:
             if frame_type is FrameType.DEVICE_INFO:
-                session.device_info = payload
-                # The app keeps it on the session's device record (diagnostics plugin).
+                session.device_info = payload = bytes(payload)
+                # The app keeps it on the session's device record (diagnostics plugin);
+                # the relay's report queue keeps only the newest of a session waiting.
                 self._report("device_info", ticket=conn.ticket, connection_id=conn.ticket.connection_id,
                              device_info=json.loads(payload))
-            for viewer in session.viewers:
-                viewer.send(frame_type, payload)
+                for viewer in session.viewers:
+                    viewer.send_latest(frame_type, payload)  # a newer one replaces an unsent one
+            else:
+                for viewer in session.viewers:
+                    viewer.send(frame_type, payload)  # a viewer that cannot keep up is closed (4024)
         if session.recorder is not None:
             session.recorder.write(SOURCE_DEVICE, frame_type, payload)
 

@@ -36,7 +36,8 @@ class CloseCode(IntEnum):
     IDLE_TIMEOUT = 4020  #: nothing received for too long
     REPLACED = 4021  #: a newer device connection took over the session
     DEVICE_GONE = 4022  #: the device did not come back within the grace period
-    RATE_LIMITED = 4023  #: far above the ticket's max_fps for too long
+    RATE_LIMITED = 4023  #: control frames above the sender's rate limit (docs/relay-protocol.md §7)
+    SLOW_CONSUMER = 4024  #: the peer did not read what the relay had to send (queue full, or writes stalled)
 
 
 class ProtocolError(Exception):
