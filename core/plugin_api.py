@@ -42,6 +42,9 @@ from .tenancy.directory import Tenant
 # -- events --------------------------------------------------------------------
 from .events import Event, EventType
 
+# -- sealing small secrets under a tenant's data key (``kernel.data_key(tenant)``) ---
+from .crypto import DecryptionError, open_sealed, seal
+
 # -- errors: raise one to refuse with a reason (HTTP status and stable body) ------
 from .domain.errors import (
     Conflict,
@@ -104,6 +107,7 @@ __all__ = [
     "ConsoleLink",
     "DEFAULT_PAGE",
     "DEVICES",
+    "DecryptionError",
     "DomainError",
     "Event",
     "EventType",
@@ -143,6 +147,7 @@ __all__ = [
     "json_body",
     "keyset_page",
     "new_id",
+    "open_sealed",
     "page",
     "page_limit",
     "page_of",
@@ -154,6 +159,7 @@ __all__ = [
     "reject_unknown",
     "render_page",
     "require",
+    "seal",
     "session_states",
     "support_sessions",
     "tenant_ctx",
