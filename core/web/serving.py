@@ -225,6 +225,7 @@ def serve(
     json_logs: bool = True,
     on_worker_exit: Callable[[], None] | None = None,
     on_ready: Callable[[], None] | None = None,
+    log_level: str = "info",
 ) -> None:
     """Serve what ``app_factory()`` builds (called once in each worker) until SIGTERM
     or SIGINT; returns when every worker has stopped (gunicorn's master then exits
@@ -251,7 +252,7 @@ def serve(
         "keepalive": 5,
         "accesslog": "-" if access_log_on else None,
         "errorlog": "-",
-        "loglevel": "info",
+        "loglevel": log_level,
         "proc_name": "guidepath",
         "worker_exit": worker_exit,
         "when_ready": when_ready,
