@@ -4,9 +4,9 @@ Server mode on loopback: a throwaway PostgreSQL global database and container
 database (``ScratchDatabases``), Redis for the cache, the in-process event bus
 (no Kafka), a random master key. One tenant, one support session, one API key.
 
-Two servers, each in its OWN PROCESS, both werkzeug's multi-threaded server
-(``make_server(threaded=True)``, what ``run_simple(threaded=True)`` and
-``guidepath run`` use), request logging off in both:
+Two servers, each in its OWN PROCESS TREE, both gunicorn with guidepath's gthread
+worker class and the same WORKERS x THREADS (``core/web/serving.py``, what
+``guidepath run`` serves with in server mode), request logging off in both:
 
 * **ours** — ``create_app(kernel=...)``: host → tenant resolution, bearer API key
   check against the tenant's database, plugin state, the tenant's pooled engine
@@ -25,11 +25,20 @@ alternate the targets (ours, bare, bare, ours, ...) to cancel machine drift.
     QUICK=1 .venv/bin/python benchmarks/web/bench_web.py   # 2 rounds x 5 s, < 60 s
     LOADGEN=python ...                                      # force the Python client
     CONCURRENCY=8 ROUND_SECONDS=10 ROUNDS=6 POOL_SIZE=2     # knobs (these are the defaults)
+    WORKERS=2 THREADS=1000 WS_SOCKETS=5000 PARTS=http,ws    # more knobs (QUICK: WS_SOCKETS=1000)
+
+Then the ``/ws`` part: one ``ours`` node (WORKERS workers, threads for WS_SOCKETS
+sockets) and an asyncio client process opening WS_SOCKETS idle sockets authenticated
+with the API key; the server tree's PSS before and after gives the memory per socket;
+then one ``POST /api/v1/sessions/{id}/state`` and the time until its
+``session.state_changed`` event reaches each socket (target: all, p99 < 1 s).
 
 Everything it starts (servers, load generators) it stops; the databases, the
 tenant's PostgreSQL role and its Redis ACL user are removed even on error. Last line:
 
-    RESULT bench=web ours_rps=<v> bare_rps=<v> ours_p50_ms=<v> bare_p50_ms=<v> ratio=<ours/bare>
+    RESULT bench=web ours_rps=<v> bare_rps=<v> ours_p50_ms=<v> bare_p50_ms=<v> concurrency=<n> loadgen=<g>
+        ratio=<ours/bare> ws_sockets=<held> ws_asked=<n> ws_received=<n> ws_p99_s=<v> ws_kib_per_socket=<v>
+        workers=<n> threads=<n>          (one line)
 """
 
 from __future__ import annotations
