@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from console_support import BROWSER_TIMEOUT_MS as TIMEOUT_MS
 from console_support import screenshot, wait_for  # noqa: F401 - screenshot is re-exported for the admin tests
-
-TIMEOUT_MS = 15_000
 
 
 def wait_until(page: Any, expression: str, what: str | None = None, timeout_ms: int = TIMEOUT_MS) -> Any:

@@ -72,7 +72,7 @@ def test_a_new_session_appears_without_reloading(browser, tenant):
     page.wait_for_selector("#gp-live[data-state='open']")
     started = time.monotonic()
     session = waiting_session(tenant, "Newcomer")
-    row(page, session["id"]).wait_for(timeout=10_000)
+    row(page, session["id"]).wait_for()
     print(f"\n[queue] a new waiting session appeared in {1000 * (time.monotonic() - started):.0f} ms")
     # New work is signalled: the favicon badge, the title count and a sound.
     assert page.locator("#gp-favicon").get_attribute("data-count") == "1"
@@ -80,7 +80,7 @@ def test_a_new_session_appears_without_reloading(browser, tenant):
     assert int(page.locator("body").get_attribute("data-chimes") or 0) >= 1
 
     move(tenant.admin, session["id"], "ended")
-    row(page, session["id"]).wait_for(state="detached", timeout=10_000)
+    row(page, session["id"]).wait_for(state="detached")
 
 
 def test_take_assigns_me_and_opens_the_session_and_a_late_taker_is_told(browser, tenant):

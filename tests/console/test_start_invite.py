@@ -56,7 +56,7 @@ def test_new_customer_invited_joins_live_and_chats(browser, tenant):
     assert f"My router blinks {XSS}" in agent.text_content("#gp-chat .gp-msg[data-author='customer']")
     agent.fill("#gp-chat-input", "Hello Ada, let's look at it together.")
     agent.press("#gp-chat-input", "Enter")
-    customer.wait_for_selector("#gp-chat .gp-msg[data-author='agent']", timeout=10_000)
+    customer.wait_for_selector("#gp-chat .gp-msg[data-author='agent']")
     assert "let's look at it" in customer.text_content("#gp-chat .gp-msg[data-author='agent']")
     screenshot(customer, "customer-join")
 
