@@ -30,7 +30,7 @@ def deliveries(tenant, subscription_id: str) -> list[dict]:
     return response.json()["items"]
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+def wait_until(predicate: Callable[[], Any], timeout: float = 45.0, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
