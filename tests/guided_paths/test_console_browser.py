@@ -8,6 +8,7 @@ Screenshots go to docs/screenshots/ with GUIDEPATH_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from fixtures_api import RUNS, published
 pytestmark = pytest.mark.browser
 
 XSS = '<img src=x onerror="window.__xss=1">'
+DEMO_PATHS = Path(__file__).resolve().parents[2] / "guided_paths" / "demo_paths"
 TITLE = f"Router reset {XSS}"
 
 
@@ -221,7 +223,6 @@ def test_admins_edit_validate_publish_graph_and_archive(browser, tenant):
         texts = page.eval_on_selector_all("#gp-graph svg text", "nodes => nodes.map(n => n.textContent)")
         assert {"ask", "done", "[question]", "yes / no"} <= set(texts)
         assert f"Plugged in? {XSS}"[:47] in " ".join(texts)
-        screenshot(page, "guided-path-graph", full_page=True)
 
         page.goto(f"http://{tenant.host}/admin/guided-paths")
         row = page.locator("#gp-paths tr[data-key='edited-path']")
@@ -244,3 +245,17 @@ def test_an_agent_gets_a_403_on_the_admin_pages(browser, tenant):
         assert response.status == 403 and page.text_content("#gp-error-title") == "Not allowed"
     finally:
         page.context.close()
+
+
+def test_the_graph_of_a_demo_path_shows_every_step(browser, tenant):
+    """The picture of a path (docs/screenshots/guided-path-graph.png): the demo path
+    "Wi-Fi keeps dropping", every step a node, branches labelled."""
+    document = json.loads((DEMO_PATHS / "wifi-keeps-dropping.json").read_text())
+    path = published(tenant.admin, document)
+    page = signed_in_page(browser, tenant, tenant.admin_email, tenant.admin_password,
+                          f"/admin/guided-paths/{path['id']}/graph")
+    page.wait_for_selector("#gp-graph svg")
+    texts = set(page.eval_on_selector_all("#gp-graph svg text", "nodes => nodes.map(n => n.textContent)"))
+    assert set(document["steps"]) <= texts  # steps are keyed by their ids
+    assert "otherwise" in texts  # a decision's default branch is labelled
+    screenshot(page, "guided-path-graph")
