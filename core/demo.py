@@ -42,6 +42,8 @@ def seed(kernel: Kernel, base_url: str = "http://demo.localhost:8000") -> dict:
         ctx = kernel.context(tenant)
         with ctx.begin() as conn:
             agent = users.create(conn, {"email": AGENT[0], "password": AGENT[1], "role": "agent", "name": "Demo Agent"})
+            # The demo agent is at work: online, so the queue's estimates and transfers have someone.
+            users.update_me(conn, agent["id"], {"availability": "online"}, ctx.emit)
             for i, (customer_data, device_data) in enumerate(_CUSTOMERS):
                 customer = CUSTOMERS.create(conn, customer_data)
                 device = DEVICES.create(conn, {**device_data, "customer_id": customer["id"]})

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from guidepath.core.testing.client import TenantClient
 from guidepath.core.testing.tansu import free_port
 
 START_TIMEOUT = 60.0
@@ -96,5 +97,8 @@ def test_run_demo_prints_logins_that_work(start_app):
     assert f"demo.localhost:{app.port}" in output
     assert "password" in output.lower()
     assert app.get("demo.localhost", "/api/v1/guided-paths").status_code == 401  # the tenant exists
+    agent = TenantClient(f"http://127.0.0.1:{app.port}", f"demo.localhost:{app.port}")
+    agent.login("agent@demo.example.com", "demo-agent-password")  # the printed login works
+    assert agent.get("/api/v1/me").json()["availability"] == "online"  # and the demo agent is at work
     app.proc.send_signal(signal.SIGTERM)
     assert app.proc.wait(STOP_TIMEOUT) == 0
