@@ -136,6 +136,7 @@ class ClientConnection:
         self.close(
             CloseCode.SLOW_CONSUMER,
             f"too slow: {outbox.control_limit} frames or {outbox.control_bytes} bytes of control frames waiting",
+            discard=True,  # what waits is of no use to a client being closed: the CLOSE goes next
         )
 
     # -- what this client sends ----------------------------------------------------------
@@ -175,15 +176,16 @@ class ClientConnection:
 
     # -- closing --------------------------------------------------------------------------
 
-    def close(self, code: CloseCode | int, reason: str) -> None:
-        """Send a sealed CLOSE (after queued control frames), then close the link.
+    def close(self, code: CloseCode | int, reason: str, *, discard: bool = False) -> None:
+        """Send a sealed CLOSE (after queued control frames, or instead of them
+        with *discard*), then close the link.
 
         If that has not happened within ``close_timeout`` (the peer does not read,
         so the writer is stuck), the link is aborted: a close never waits behind a
         blocked writer."""
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-        self.outbox.finish(FrameType.CLOSE, Close(int(code), reason).encode())
+        self.outbox.finish(FrameType.CLOSE, Close(int(code), reason).encode(), discard=discard)
         if self._force_close is None and self._writer is not None and not self._writer.done():
             self._force_close = asyncio.get_running_loop().call_later(self.limits.close_timeout, self.abort)
 

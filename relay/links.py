@@ -8,6 +8,7 @@ sees only :class:`Link`, so the two legs cannot drift apart in behaviour.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -133,12 +134,24 @@ class TcpLink(asyncio.BufferedProtocol):
     it) and the buffer starts at ``HELLO_READ_SIZE`` and grows only to the one
     frame announced, so an unauthenticated connection costs a few KiB.
     :meth:`admit` lifts that to the ticket's cap.
+
+    *send_buffer* fixes the kernel's send buffer (``SO_SNDBUF``) of the socket.
+    What goes to a device is small (input, clipboard, refresh), and with the
+    kernel's autotuning several MiB of it could wait in the kernel, in arrival
+    order, where the relay can no longer serve its viewers' lanes in turn.
     """
 
     transport = "tcp"
 
-    def __init__(self, on_connect: Callable[[TcpLink], object] | None = None, *, pre_auth: bool = False) -> None:
+    def __init__(
+        self,
+        on_connect: Callable[[TcpLink], object] | None = None,
+        *,
+        pre_auth: bool = False,
+        send_buffer: int | None = None,
+    ) -> None:
         self._on_connect = on_connect
+        self._send_buffer = send_buffer
         self._admitted = not pre_auth
         self._buf = bytearray(IDLE_READ_SIZE if self._admitted else HELLO_READ_SIZE)
         self._view = memoryview(self._buf)
@@ -163,6 +176,10 @@ class TcpLink(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
         self._closed = asyncio.get_running_loop().create_future()
+        if self._send_buffer:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._send_buffer)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         if self._on_connect is not None:

@@ -140,13 +140,18 @@ class Outbox:
         self._ready.set()
         return replaced
 
-    def finish(self, frame_type: FrameType, payload: bytes) -> None:
-        """Queue the last frame (CLOSE): pending control goes first, media and
+    def finish(self, frame_type: FrameType, payload: bytes, *, discard: bool = False) -> None:
+        """Queue the last frame (CLOSE): pending control goes first (unless
+        *discard*: then it is dropped and the CLOSE is next), media and
         latest-only frames are dropped."""
         if self.closing:
             return
         self._media.clear()
         self._latest.clear()
+        if discard:
+            self._control.clear()
+            self._control_size = 0
+            self._lanes.clear()
         self._final = Outgoing(frame_type, payload, final=True)
         self._ready.set()
 

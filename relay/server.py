@@ -78,6 +78,9 @@ class RelaySettings:
     write_timeout_seconds: float = 10.0
     #: A close that could not be sent within this is forced (the link is aborted).
     close_timeout_seconds: float = 2.0
+    #: The kernel's send buffer of a device's socket: what waits for a device waits in
+    #: the relay, where each viewer's input has its own lane (0: the kernel's default).
+    device_send_buffer_bytes: int = 128 * 1024
     #: Reports waiting to be published, per tenant: one tenant's flood drops only its own.
     report_queue_per_tenant: int = 1000
     capacity: int = 10_000
@@ -162,7 +165,9 @@ class RelayServer:
         # Not admitted yet, a connection may announce and buffer one plain frame at
         # most (8 KiB), on both legs: memory per unauthenticated connection stays small.
         self._tcp = await asyncio.get_running_loop().create_server(
-            lambda: TcpLink(on_connect=self._on_tcp, pre_auth=True), s.host, s.tcp_port
+            lambda: TcpLink(on_connect=self._on_tcp, pre_auth=True, send_buffer=s.device_send_buffer_bytes or None),
+            s.host,
+            s.tcp_port,
         )
         self.tcp_port = self._tcp.sockets[0].getsockname()[1]
         self._ws = await serve(
