@@ -83,6 +83,7 @@ export const CloseCode = Object.freeze({
   REPLACED: 4021,
   DEVICE_GONE: 4022,
   RATE_LIMITED: 4023,
+  SLOW_CONSUMER: 4024,
 });
 
 // What a person should read for each code, and whether a new ticket may help.
@@ -109,6 +110,7 @@ const CLOSE_TEXT = {
   4021: ["A newer connection of the device took over.", false],
   4022: ["The device did not come back in time.", false],
   4023: ["Too many frames were sent.", false],
+  4024: ["The connection did not keep up with the session (it stopped reading or fell too far behind).", true],
 };
 
 /**
