@@ -19,9 +19,10 @@ sequentially, so playback seeks by scanning record headers
 (:meth:`RecordingReader.records` with ``start_at``); headers are 14 bytes and
 payloads are skipped, so a seek costs one decryption pass up to that point.
 
-Writing is streamed: the event loop only puts records on a bounded queue and a
-thread feeds them to ``TenantFiles.put``, which encrypts in chunks. If the disk
-can't keep up, media records are dropped (counted) rather than block the relay.
+Writing is streamed: the event loop only puts records on a queue bounded in
+records and in bytes (1024, 64 MiB) and a thread feeds them to
+``TenantFiles.put``, which encrypts in chunks. If the disk can't keep up, records
+are dropped (counted) rather than block the relay or fill its memory.
 """
 
 from __future__ import annotations
@@ -80,11 +81,16 @@ class RecordingWriter:
         *,
         file_name: str = "",
         queue_limit: int = 1024,
+        queue_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._files = files
         self._header = dict(header)
         self._file_name = file_name
         self._queue: queue.Queue[Any] = queue.Queue(queue_limit)
+        #: Bounded in bytes too: 1024 records of up to 8 MiB would be 8 GiB.
+        self._queue_bytes = queue_bytes
+        self._queued = 0
+        self._queued_lock = threading.Lock()
         self._started = time.monotonic()
         self._last_t = 0
         self._future: Future[SavedRecording] = Future()
@@ -104,10 +110,18 @@ class RecordingWriter:
             return
         t_us = max(self._last_t, int((time.monotonic() - self._started) * 1_000_000))
         self._last_t = t_us
+        size = RECORD.size + len(payload)
+        with self._queued_lock:
+            if self._queued + size > self._queue_bytes and self._queued:
+                self.dropped += 1
+                return
+            self._queued += size
         try:
             self._queue.put_nowait(RECORD.pack(len(payload), frame_type, source, t_us) + payload)
             self.records += 1
         except queue.Full:
+            with self._queued_lock:
+                self._queued -= size
             self.dropped += 1
 
     def finish(self) -> Future[SavedRecording]:
@@ -121,6 +135,8 @@ class RecordingWriter:
         header = json.dumps(self._header, separators=(",", ":")).encode()
         yield MAGIC + bytes([VERSION]) + struct.pack(">I", len(header)) + header
         while (item := self._queue.get()) is not _END:
+            with self._queued_lock:
+                self._queued -= len(item)
             yield item
 
     def _run(self) -> None:

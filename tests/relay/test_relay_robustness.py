@@ -694,6 +694,16 @@ def test_the_outbox_is_bounded_in_bytes_and_keeps_the_newest_device_info():
     run(main())
 
 
+def test_a_recording_that_cannot_keep_up_is_bounded_in_bytes():
+    from guidepath.relay.recording import RecordingWriter
+
+    writer = RecordingWriter(files=None, header={}, queue_bytes=20 * MiB)  # not started: nothing drains it
+    frame = bytes(8 * MiB)
+    for _ in range(10):
+        writer.write(0, FrameType.SCREEN, frame)
+    assert (writer.records, writer.dropped) == (2, 8)
+
+
 # -- 5. a WebSocket message above the cap closes with 4004 --------------------------
 
 
