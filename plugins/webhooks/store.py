@@ -54,10 +54,18 @@ _PATTERNS = {"type": "array", "minItems": 1, "maxItems": patterns.MAX_PATTERNS,
              "items": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": patterns.PATTERN_RE},
              "description": "Event types to receive: `*`, `stream.*` (such as `session.*`, `run.*`) or exact "
                             "names from GET /api/v1/events/types"}
+#: The shape :func:`.safety.parse` accepts (with ``GUIDEPATH_WEBHOOKS_ALLOW_PRIVATE`` off):
+#: https, a host (no user name or password), a port up to 9999 or none, then a path
+#: or query of printable ASCII without ``#``.
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]://[A-Za-z0-9][A-Za-z0-9.-]{0,252}(:[0-9]{1,4})?([/?][!-\"$-~]*)?$"
 CREATE_SCHEMA = {
     "type": "object",
     "properties": {
-        "url": {"type": "string", "minLength": 1, "maxLength": 2048, "description": "The https:// endpoint"},
+        "url": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": URL_PATTERN,
+                "description": "The https:// endpoint: a host name or address, an optional port, path and query; "
+                               "no user name, password or #fragment. Where it resolves is checked too (422 "
+                               "`url_refused`)",
+                "examples": ["https://hooks.example.com/guidepath"]},
         "event_types": _PATTERNS,
         "description": {"type": "string", "maxLength": 500},
     },

@@ -3,7 +3,7 @@
 
 Failures of one kind are dropped, and only those: a *schema-valid* request refused
 with 422 for a rule JSON Schema cannot state — Schemathesis' own guidance for ST202
-("Schema-valid request rejected") is to allow such rejections. Three rules qualify:
+("Schema-valid request rejected") is to allow such rejections. These rules qualify:
 
 * an id that does not exist in the tenant (``customer_id``, ``device_id``,
   ``agent_id``, ``session_id``, ``path_id``, …): no schema can say "this string names
@@ -14,7 +14,15 @@ with 422 for a rule JSON Schema cannot state — Schemathesis' own guidance for 
   schema — every issue of the ``invalid_document`` answer is a graph, expression,
   text, variable, step or size rule (``graph.unknown_target``, …), none a
   ``schema.*`` issue. One ``schema.*`` issue means the server's schema and the
-  document's disagree, and that still fails.
+  document's disagree, and that still fails;
+* a plugin's settings refused by *that plugin's* schema (``PUT /plugins/{name}``):
+  the body's schema depends on the plugin the path names, which OpenAPI cannot tie
+  to a path parameter's value (each plugin's schema is in ``GET /plugins``);
+* an event-type pattern that matches no registered event type (``unknown_event_type``,
+  webhooks): the types are whatever the installed plugins register;
+* a webhook endpoint refused for where its host resolves (``url_refused``: a private
+  or loopback address, or a name that does not resolve): a property of the network,
+  not of the request — the URL's *shape* is in the schema and still fails if wrong.
 
 Everything else — a rule the schema *can* express (https:// URLs, integer bounds,
 exactly one of two fields) — still fails the run. Every dropped failure is written to
@@ -42,6 +50,7 @@ import schemathesis
 
 DROPPED_LOG = os.environ.get("GUIDEPATH_CONTRACT_DROPPED")
 UNKNOWN_REFERENCE = re.compile(r"\bdoes not exist\b|\bnot found\b", re.IGNORECASE)
+PLUGIN_SETTINGS = re.compile(r"^settings: .*\(plugin '[a-z0-9_]+'\)$", re.DOTALL)
 FOREIGN_CURSOR = re.compile(r"\bcursor\b.*\bnot one this API returned\b", re.IGNORECASE)
 
 
@@ -62,6 +71,12 @@ def _rule_the_schema_cannot_state(error: dict) -> str | None:
         return f"unknown id in {field}"
     if field == "cursor" and FOREIGN_CURSOR.search(message):
         return "foreign cursor"
+    if field == "settings" and PLUGIN_SETTINGS.search(message):
+        return "settings refused by the named plugin's own schema"
+    if error.get("code") == "unknown_event_type":
+        return "event type pattern matching no registered type"
+    if field == "url" and error.get("code") == "url_refused":
+        return "webhook endpoint refused for where it resolves"
     issues = error.get("issues")
     if error.get("code") == "invalid_document" and isinstance(issues, list) and issues:
         codes = sorted({str(issue.get("code", "")) for issue in issues if isinstance(issue, dict)})
