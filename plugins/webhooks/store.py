@@ -120,10 +120,19 @@ def get(conn: Connection, subscription_id: str) -> dict[str, Any]:
     return describe(_row(conn, subscription_id))
 
 
+def _shape_without_url_pattern(schema: dict[str, Any]) -> dict[str, Any]:
+    """The documented schema minus the URL's pattern: :func:`.safety.parse` checks the
+    URL with a precise message, and allows ``http://`` when the operator permits
+    private endpoints (``GUIDEPATH_WEBHOOKS_ALLOW_PRIVATE=1``), which the document's
+    https-only pattern does not."""
+    url = {k: v for k, v in schema["properties"]["url"].items() if k != "pattern"}
+    return {**schema, "properties": {**schema["properties"], "url": url}}
+
+
 def check_body(data: Any, schema: dict[str, Any], known_types: Iterable[str]) -> dict[str, Any]:
     """The body's shape and its event type patterns (422 naming the field); the URL
     itself is checked by the caller, outside the transaction (it resolves names)."""
-    validate(schema, data)
+    validate(_shape_without_url_pattern(schema), data)
     values = dict(data)
     if "event_types" in values:
         values["event_types"] = patterns.check(values["event_types"], known_types)
