@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from websockets.exceptions import ConnectionClosed
 
@@ -47,8 +48,6 @@ class ClientConnection:
     ) -> None:
         limits = limits or ConnectionLimits()
         if control_limit is not None:
-            from dataclasses import replace
-
             limits = replace(limits, control_queue_frames=control_limit)
         self.limits = limits
         self.link = link

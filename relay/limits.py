@@ -50,7 +50,7 @@ class TokenBucket:
     """``take(now, n)``: True while the average stays under *rate* per second
     with bursts up to *burst*."""
 
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+    __slots__ = ("burst", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate, self.burst = rate, burst
@@ -58,8 +58,7 @@ class TokenBucket:
 
     def take(self, now: float, amount: float = 1.0) -> bool:
         tokens = self.tokens + (now - self.stamp) * self.rate
-        if tokens > self.burst:
-            tokens = self.burst
+        tokens = min(tokens, self.burst)
         self.stamp = now
         if tokens < amount:
             self.tokens = tokens

@@ -399,7 +399,11 @@ class WebSocketLink:
         # Until now the library refused any message above one plain frame (see
         # RelayWebSocketConnection); an admitted viewer may send whole messages.
         self._max_payload = min(max_payload, MAX_PAYLOAD_BYTES)
-        self._ws.protocol.max_message_size = MAX_MESSAGE_BYTES
+        protocol = self._ws.protocol
+        if hasattr(protocol, "max_message_size"):  # websockets >= 15
+            protocol.max_message_size = MAX_MESSAGE_BYTES
+        else:
+            protocol.max_size = MAX_MESSAGE_BYTES
 
     def abort(self) -> None:
         transport = self._ws.transport

@@ -34,7 +34,7 @@ class Outgoing:
 
 
 class _Lane:
-    __slots__ = ("items", "bytes")
+    __slots__ = ("bytes", "items")
 
     def __init__(self) -> None:
         self.items: deque[Outgoing] = deque()

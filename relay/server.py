@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -31,7 +30,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from .admission import check_ticket, read_hello, refuse, relay_channel
 from .connection import ClientConnection
 from .limits import ConnectionLimits, DropLog
-from .links import PRE_AUTH_MESSAGE_BYTES, Link, RelayWebSocketConnection, TcpLink, WebSocketLink
+from .links import (
+    PRE_AUTH_MESSAGE_BYTES,
+    Link,
+    RelayWebSocketConnection,
+    TcpLink,
+    WebSocketLink,
+)
 from .protocol import Ack, Close, CloseCode, FrameType, ProtocolError, check_from_client
 from .recording import RecordingWriter
 from .registry import RelayInfo, RelayRegistry

@@ -181,9 +181,12 @@ class Hub:
             # Each viewer has its own lane to the device, served in turn: a viewer that
             # floods loses its own events (and is closed by its rate limit), never the agent's.
             device = session.device
-            if device is not None and not device.send_from(conn.ticket.connection_id, frame_type, payload):
-                if not device.outbox.closing:
-                    _input_drops(**conn.log_fields)
+            if (
+                device is not None
+                and not device.send_from(conn.ticket.connection_id, frame_type, payload)
+                and not device.outbox.closing
+            ):
+                _input_drops(**conn.log_fields)
 
     def _from_device(
         self, session: Session, conn: ClientConnection, frame_type: FrameType, payload: bytes, now: float

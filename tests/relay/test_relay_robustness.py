@@ -12,9 +12,7 @@ test's own clients do not count.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import socket
 import struct
 import threading
@@ -23,9 +21,6 @@ from dataclasses import dataclass, field
 
 import pytest
 import websockets
-
-from relay_helpers import RELAY_ID, TENANT_A, TENANT_B, run
-from relay_process import RelayProcess
 from guidepath.relay.client import RelayClient, RelayClosed, _TcpTransport
 from guidepath.relay.limits import DropLog, TokenBucket
 from guidepath.relay.links import HELLO_READ_SIZE, TcpLink
@@ -48,6 +43,8 @@ from guidepath.relay.protocol import (
 from guidepath.relay.protocol.frames import pack_header
 from guidepath.relay.reports import InProcessReports, Report, ReportQueue
 from guidepath.relay.tickets import TicketLimits
+from relay_helpers import RELAY_ID, TENANT_A, TENANT_B, run
+from relay_process import RelayProcess
 
 MiB = 1024 * 1024
 
@@ -443,7 +440,7 @@ def flood_inputs(ws_url: str, ticket_token, stop: threading.Event, out: dict, *,
             await asyncio.wait_for(reader, 5)
         except RelayClosed as exc:
             out["code"] = exc.code
-        except asyncio.TimeoutError:
+        except TimeoutError:
             out["code"] = None
         await flooder.abort()
 
@@ -544,7 +541,7 @@ def test_a_device_flooding_device_info_cannot_drop_another_tenants_reports(relay
             await dev.next_of(FrameType.REFRESH, timeout=3)
         except RelayClosed as exc:
             flood["code"] = exc.code
-        except asyncio.TimeoutError:
+        except TimeoutError:
             flood["code"] = None
         flood["sent"] = sent
         await dev.abort()
