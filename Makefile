@@ -14,7 +14,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e ".[test]"
 	touch $@
 
-install: $(VENV)/.installed
+# uPlot for the analytics dashboard: from sdk_js's devDependencies (package-lock.json),
+# copied into plugins/analytics/static/vendor/ (git-ignored); redone when the lock changes.
+UPLOT := plugins/analytics/static/vendor/uPlot.iife.min.js
+
+$(UPLOT): sdk_js/package-lock.json
+	cd sdk_js && npm ci --no-audit --no-fund && npm run vendor
+
+install: $(VENV)/.installed $(UPLOT)
 
 ## Start the app in embedded mode (SQLite, in-process cache and bus) with demo data.
 run: install
