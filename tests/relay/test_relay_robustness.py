@@ -77,6 +77,12 @@ class Legit:
         )
 
 
+def measured(test: str, **values: object) -> None:
+    """One line of what a test measured (shown with ``pytest -s``; docs/performance.md)."""
+    print(f"MEASURED {test} " + " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+                                        for k, v in values.items()))
+
+
 def screen(n: int, size: int) -> bytes:
     data = struct.pack(">I", n) + bytes(size - 4)
     return ImageFrame.whole(ImageFormat.JPEG, 640, 480, data).encode()
@@ -271,9 +277,12 @@ def test_a_header_announcing_8_mib_before_hello_is_refused_without_allocating(re
         baseline = relay.rss()
         relay.reset_peak()
         codes = await asyncio.gather(*(tcp_attack() for _ in range(n_tcp)), *(ws_attack() for _ in range(n_ws)))
+        measured("pre_auth_8mib", peak_growth_mib=(relay.peak() - baseline) / MiB)
         assert codes == [CloseCode.TOO_LARGE] * (n_tcp + n_ws)
         assert relay.peak() - baseline < 16 * MiB, (relay.peak() - baseline) / MiB
-        return await legit
+        result = await legit
+        measured("pre_auth_8mib", legit_fps=result.fps, inputs=f"{len(result.inputs_received)}/{len(result.inputs_sent)}")
+        return result
 
     run(scenario(), timeout=40).check()
 
@@ -301,6 +310,7 @@ def test_unauthenticated_connections_cost_a_few_kib_each(relay_process, tickets)
         await asyncio.gather(*(w.drain() for w in writers))
         await asyncio.sleep(1.0)
         per_connection = (relay.rss() - before) / count
+        measured("slowloris", kib_per_connection=per_connection / 1024)
         for writer in writers:
             writer.close()
         assert per_connection < 12 * 1024, f"{per_connection / 1024:.1f} KiB per unauthenticated connection"
@@ -394,6 +404,8 @@ def test_viewers_that_stop_reading_are_reaped_and_the_session_end_frees_them(rel
         for sock in dead:
             sock.close()
         result = await legit
+        measured("stop_reading", rss_growth_mib=(relay.rss() - before) / MiB, legit_fps=result.fps,
+                 inputs=f"{len(result.inputs_received)}/{len(result.inputs_sent)}")
         assert relay.rss() - before < 24 * MiB, (relay.rss() - before) / MiB
         return result
 
@@ -480,6 +492,8 @@ def test_a_viewer_flooding_input_cannot_take_control_from_the_agent(relay_proces
         finally:
             stop.set()
             await asyncio.to_thread(thread.join, 15)
+        measured(f"input_flood[{mode}]", peak_growth_mib=(relay.peak() - before) / MiB, legit_fps=result.fps,
+                 inputs=f"{len(result.inputs_received)}/{len(result.inputs_sent)}", flood=flood)
         assert relay.peak() - before < 48 * MiB, (relay.peak() - before) / MiB
         return result
 
@@ -670,6 +684,7 @@ def test_a_viewer_that_cannot_keep_up_with_clipboards_is_closed_and_memory_stays
         before = relay.rss()
         relay.reset_peak()
         codes = await asyncio.gather(slow_session(0), slow_session(1))
+        measured("slow_clipboard_viewers", codes=codes, peak_growth_mib=(relay.peak() - before) / MiB)
         assert codes == [CloseCode.SLOW_CONSUMER] * 2
         assert relay.peak() - before < 64 * MiB, (relay.peak() - before) / MiB
         return await legit
@@ -733,6 +748,7 @@ def test_a_websocket_message_above_the_cap_closes_with_4004(relay_process, ticke
         before = relay.rss()
         relay.reset_peak()
         codes = await asyncio.gather(*(oversized(i) for i in range(16)), before_hello())
+        measured("ws_too_large", codes=sorted(set(codes)), peak_growth_mib=(relay.peak() - before) / MiB)
         assert codes == [CloseCode.TOO_LARGE] * 17, codes
         assert relay.peak() - before < 16 * MiB, (relay.peak() - before) / MiB
         return await legit
