@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from flask import Blueprint, Response, jsonify, request
 
-from guidepath.core.plugin_api import Invalid, NotFound, Param, documented, query_args, require, tenant_ctx, utcnow
+from guidepath.core.plugin_api import NotFound, Param, documented, query_args, require, tenant_ctx, utcnow
 
 from . import queries
 
@@ -31,7 +31,7 @@ FROM = Param("from", {"type": "string", "format": "date-time"},
              "for a funnel, the beginning.")
 TO = Param("to", {"type": "string", "format": "date-time"},
            "End of the range, exclusive: an hour counts when it begins before it. Default: now; for a funnel, "
-           "no end.")
+           "no end. A range that ends before it begins is empty (zeros).")
 FORMAT = Param("format", {"type": "string", "enum": ["json", "csv"]},
                "`csv` for a CSV file (also `Accept: text/csv` when absent). Default: JSON.")
 INTERVAL = Param("interval", {"type": "string", "enum": ["hour", "day"], "default": "hour"},
@@ -90,9 +90,10 @@ OVERVIEW = {
 }
 SERIES = {
     "type": "object",
-    "required": ["interval", "from", "to", "items"],
+    "required": ["interval", "from", "to", "truncated", "items"],
     "properties": {
         "interval": {"enum": ["hour", "day"]}, "from": _TIME, "to": _TIME,
+        "truncated": {"type": "boolean", "description": "Buckets were left out (see the description)"},
         "items": {"type": "array", "items": {**_counts(*queries.SESSION_COUNTS),
                                              "required": ["start", *queries.SESSION_COUNTS],
                                              "properties": {"start": _TIME, **_counts(*queries.SESSION_COUNTS)[
@@ -156,19 +157,22 @@ def _json_or_csv(*errors: int) -> Callable[[Callable[..., Any]], Callable[..., A
     return mark
 
 
-def _range(args: dict[str, Any], *, default_today: bool = True) -> tuple[datetime | None, datetime | None]:
-    start, end = args.get("from"), args.get("to")
+def _utc(moment: datetime | None) -> datetime | None:
+    """In UTC; a time whose UTC falls outside years 1–9999 is the nearest end of that span."""
+    if moment is None:
+        return None
     try:
-        start = start.astimezone(UTC) if start else None
-        end = end.astimezone(UTC) if end else None
-    except (OverflowError, ValueError):
-        raise Invalid("from and to must be within years 1–9999 in UTC", field="from" if start else "to") from None
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year < 5000 else datetime.max).replace(tzinfo=UTC)
+
+
+def _range(args: dict[str, Any], *, default_today: bool = True) -> tuple[datetime | None, datetime | None]:
+    start, end = _utc(args.get("from")), _utc(args.get("to"))
     if default_today:
         now = utcnow()
         start = start or now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = end or now
-    if start and end and end <= start:
-        raise Invalid("to must be after from", field="to")
     return start, end
 
 
@@ -226,16 +230,14 @@ def overview():
 @require("admin")
 @_json_or_csv()
 @documented("Analytics: sessions per hour or per day (admin)",
-            description=f"Every bucket of the range, zeros included; at most {queries.MAX_BUCKETS} buckets (422 "
-                        "naming `from` beyond: ask for days). Counts: created, moves into waiting/active/ended, "
-                        "and the outcomes of those that ended.",
+            description=f"Every bucket of the range, zeros included. A range of more than {queries.MAX_BUCKETS} "
+                        "buckets lists only the part that holds data, at most its last "
+                        f"{queries.MAX_BUCKETS} buckets (`truncated`: true when some were left out). Counts: "
+                        "created, moves into waiting/active/ended, and the outcomes of those that ended.",
             query=[INTERVAL, FROM, TO, FORMAT], returns=SERIES, returns_media_type=["application/json", "text/csv"])
 def sessions_series():
     args = query_args()
     start, end = _range(args)
-    if len(queries.buckets(args["interval"], start, end)) > queries.MAX_BUCKETS:
-        raise Invalid(f"the range holds more than {queries.MAX_BUCKETS} {args['interval']}s: narrow it or use "
-                      "a longer interval", field="from")
     with tenant_ctx().engine.connect() as conn:
         answer = queries.series(conn, args["interval"], start, end)
     if _wants_csv(args):

@@ -26,7 +26,7 @@ from .tables import (
 SESSION_COUNTS = ("created", "waiting", "active", "ended", "resolved", "unresolved", "abandoned")
 STATES = ("created", "waiting", "active", "ended")
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-#: The most buckets one series may have (a 422 beyond: ask for days instead of hours).
+#: The most buckets one series lists (beyond, only the part of the range that holds data).
 MAX_BUCKETS = 2000
 
 
@@ -94,33 +94,48 @@ def overview(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]
     }
 
 
-def buckets(interval: str, start: datetime, end: datetime) -> list[datetime]:
+def _first_bucket(interval: str, moment: datetime) -> datetime:
+    first = hour_of(moment)
+    return first.replace(hour=0) if interval == "day" else first
+
+
+def bucket_count(interval: str, start: datetime, end: datetime) -> int:
+    first = _first_bucket(interval, start)
+    if end <= first:
+        return 0
     step = INTERVALS[interval]
-    first = hour_of(start)
-    if interval == "day":
-        first = first.replace(hour=0)
-    out: list[datetime] = []
-    moment = first
-    while moment < end and len(out) <= MAX_BUCKETS:
-        out.append(moment)
-        moment += step
-    return out
+    return -(-(end - first) // step)  # ceiling
 
 
 def series(conn: Connection, interval: str, start: datetime, end: datetime) -> dict[str, Any]:
-    """Counts per bucket (``buckets()`` must have been checked for size)."""
-    starts = buckets(interval, start, end)
+    """Counts per bucket, zeros included. A range of more than ``MAX_BUCKETS`` buckets
+    lists only the part that holds data, and at most its last ``MAX_BUCKETS`` buckets
+    (``truncated``: some were left out)."""
+    step = INTERVALS[interval]
+    first, last_end, truncated = _first_bucket(interval, start), end, False
+    if bucket_count(interval, start, end) > MAX_BUCKETS:
+        low, high = conn.execute(select(func.min(SESSION_HOURS.c.hour), func.max(SESSION_HOURS.c.hour))
+                                 .where(_in_range(SESSION_HOURS, start, end))).one()
+        if low is None:
+            first, last_end = first, first
+        else:
+            first = max(first, _first_bucket(interval, aware(low)))
+            last_end = min(end, _first_bucket(interval, aware(high)) + step)
+            count = bucket_count(interval, first, last_end)
+            if count > MAX_BUCKETS:
+                first, truncated = first + (count - MAX_BUCKETS) * step, True
+    starts = [first + i * step for i in range(bucket_count(interval, first, last_end))]
     rows: dict[datetime, dict[str, int]] = {b: dict.fromkeys(SESSION_COUNTS, 0) for b in starts}
     if starts:
-        query = select(SESSION_HOURS).where(_in_range(SESSION_HOURS, starts[0], end))
+        query = select(SESSION_HOURS).where(_in_range(SESSION_HOURS, starts[0], last_end))
         for row in conn.execute(query):
             hour = aware(row.hour)
             bucket = hour if interval == "hour" else hour.replace(hour=0)
             if bucket in rows:
                 for name in SESSION_COUNTS:
                     rows[bucket][name] += row._mapping[name]
-    return {"interval": interval, "from": _iso(starts[0] if starts else hour_of(start)), "to": _iso(end),
-            "items": [{"start": _iso(b), **rows[b]} for b in starts]}
+    return {"interval": interval, "from": _iso(_first_bucket(interval, start)), "to": _iso(end),
+            "truncated": truncated, "items": [{"start": _iso(b), **rows[b]} for b in starts]}
 
 
 def agents(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
