@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 QUICK  ?=
 
-.PHONY: run test install services test-python test-js bench-web bench-console bench-tenancy bench-events bench-paths bench-relay bench-plugins clean
+.PHONY: run test install services test-python test-js bench-web bench-console bench-tenancy bench-events bench-webhooks bench-paths bench-relay bench-plugins clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench-tenancy: install services
 
 bench-events: install services
 	QUICK=$(QUICK) $(PY) benchmarks/events/bench_outbox.py
+
+## Webhook deliveries per worker against a bare client, latency at half that rate, a dead endpoint beside.
+bench-webhooks: install services
+	QUICK=$(QUICK) $(PY) benchmarks/events/bench_webhooks.py
 
 ## Hook call overhead against bare pluggy (pure Python, no services).
 bench-plugins: install
