@@ -41,7 +41,7 @@ Phases:
     .venv/bin/python benchmarks/events/bench_webhooks.py          # or: make bench-webhooks
     QUICK=1 .venv/bin/python benchmarks/events/bench_webhooks.py  # under a minute
     N=10000 SUBS=4 SECONDS=20 LAT_RATE=<deliveries/s> POOL_SIZE=2  # knobs
-    PROFILE=1 FIX_WAKEUP=1                                        # diagnosis (see docs/performance.md)
+    PROFILE=1                                                     # diagnosis (see docs/performance.md)
 
 Last line:
 
@@ -190,8 +190,6 @@ def _worker(spec_path: str, mode: str) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     watchdog(stop.set)
-    if os.environ.get("FIX_WAKEUP"):
-        _keep_wakeups(DeliveryWorker)
     worker = DeliveryWorker(kernel, name="bench-webhooks")
     worker.start()
     if os.environ.get("PROFILE") and mode == "drain":
@@ -227,40 +225,6 @@ def _worker(spec_path: str, mode: str) -> None:
         worker._stop.set()
         worker._wake.set()
         os._exit(0)  # the benchmark is over for this process; pools and sockets go with it
-
-
-def _keep_wakeups(cls) -> None:
-    """FIX_WAKEUP=1 (diagnosis, this process only): a wake-up (``_due[t] = 0.0``, set by a
-    finishing delivery or a nudge) that arrives while ``_work`` runs for that tenant is
-    kept instead of being overwritten by ``_work``'s own next time (docs/performance.md)."""
-
-    class WakeDict(dict):
-        woken: set
-
-        def __setitem__(self, key, value) -> None:
-            if value == 0.0:
-                self.woken.add(key)
-            super().__setitem__(key, value)
-
-    original_start, original_work = cls.start, cls._work
-
-    def start(self) -> None:
-        self._due = WakeDict()
-        self._due.woken = set()
-        original_start(self)
-
-    def _work(self, tenant_id: str) -> None:
-        with self._lock:
-            self._due.woken.discard(tenant_id)
-        try:
-            original_work(self, tenant_id)
-        finally:
-            with self._lock:
-                if tenant_id in self._due.woken:
-                    self._due[tenant_id] = 0.0
-            self._wake.set()
-
-    cls.start, cls._work = start, _work
 
 
 def _sample(stop: threading.Event, out: Path) -> None:

@@ -146,6 +146,9 @@ class DeliveryWorker:
                 self._due.pop(tenant_id, None)
             return
         with self._lock:
+            # Consume this tenant's wake-up: one that arrives while we work (a delivery
+            # finishing, a nudge) sets it again and is kept at the end, not overwritten.
+            self._due.pop(tenant_id, None)
             free = self._threads - sum(self._inflight.values())
             busy = Counter({sub: n for (t, sub), n in self._inflight.items() if t == tenant_id})
         held_back = False
@@ -181,10 +184,12 @@ class DeliveryWorker:
                 next_time = store.next_due(conn)
             when = next_time.timestamp() if next_time is not None else None
         with self._lock:
-            if when is None:
-                self._due.pop(tenant_id, None)
+            woken = self._due.get(tenant_id)  # set while we worked: the earlier time wins
+            times = [t for t in (when, woken) if t is not None]
+            if times:
+                self._due[tenant_id] = min(times)
             else:
-                self._due[tenant_id] = when
+                self._due.pop(tenant_id, None)
 
     # -- sending ---------------------------------------------------------------------
 
