@@ -35,6 +35,7 @@ from .plugins.markers import _hookspec as hookspec
 from .config import Config
 from .kernel import Kernel
 from .tenancy.context import TenantContext
+from .console.access import console_page
 from .console.records import ConsoleLink, SessionPanel
 from .console.rendering import render_page
 from .tenancy.directory import Tenant
@@ -105,6 +106,7 @@ __all__ = [
     "Config",
     "Conflict",
     "ConsoleLink",
+    "console_page",
     "DEFAULT_PAGE",
     "DEVICES",
     "DecryptionError",

@@ -20,10 +20,9 @@ from typing import Any, Callable
 from flask import Blueprint
 
 from guidepath.core.plugin_api import (
-    Forbidden,
     NotFound,
     Param,
-    Unauthorized,
+    console_page,
     current_principal,
     page,
     query_args,
@@ -34,7 +33,6 @@ from guidepath.core.plugin_api import (
 from . import store
 from .graph_view import GraphUnavailable, render_svg, to_dot
 from .plugin import limits_for, tenant_apps, tenant_registry
-from .run_page import sign_in_redirect
 from .tables import MAX_VERSION
 
 bp = Blueprint("guided_paths_admin", __name__, template_folder="templates")
@@ -46,20 +44,13 @@ LIST_LIMIT = 200
 
 
 def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A signed-in admin with a browser: otherwise the sign-in page, or a 403 page."""
+    """The console's admin-page guard (sign-in page, or its 403 page), handing the view
+    the signed-in admin."""
 
+    @console_page("admin")
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            principal = current_principal()
-        except Unauthorized:
-            return sign_in_redirect()
-        if principal.get("kind") != "user":
-            raise Forbidden("console pages are for people signed in with a browser, not for API keys")
-        if principal.get("role") != "admin":
-            return render_page("guided-paths-forbidden.html", title="Not allowed", page_name="guided-paths-forbidden",
-                               principal=principal, status=403)
-        return view(principal, *args, **kwargs)
+        return view(current_principal(), *args, **kwargs)
 
     return wrapper
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import redirect, request, url_for
 
-from ..domain.errors import DomainError, Forbidden, Unauthorized
+from ..domain.errors import Forbidden, Unauthorized
 from ..web.auth import current_principal
 
 
@@ -39,19 +39,27 @@ def safe_next(target: str | None) -> str:
 
 
 def console_page(role: str = "agent") -> Callable:
-    """View decorator: a signed-in user (an admin when ``role == "admin"``)."""
+    """View decorator: a signed-in user (an admin when ``role == "admin"``).
+
+    Anyone else gets a page, not JSON, whatever blueprint the view is on (plugins'
+    pages use it through the partner module): the sign-in page (with ``next``), or
+    the console's 403 page for an API key or an agent on an admin page.
+    """
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from .blueprint import error_page
+
             try:
                 principal = signed_in_user()
-            except DomainError:
-                raise
+            except Forbidden as exc:  # an API key
+                return error_page(403, "Not allowed", exc.message)
             if principal is None:
                 return redirect(url_for("console.signin_page", next=request.full_path.rstrip("?")))
             if role == "admin" and principal["role"] != "admin":
-                raise Forbidden("this page is for admins; ask an admin of your account if you need it")
+                return error_page(403, "Not allowed",
+                                  "This page is for admins; ask an admin of your account if you need it.")
             return view(*args, **kwargs)
 
         return wrapper

@@ -46,7 +46,7 @@ def _wants_html() -> bool:
     return any(value == "text/html" and quality > 0 for value, quality in request.accept_mimetypes)
 
 
-def _error_page(status: int, title: str, message: str, *, hint: str = "") -> Response:
+def error_page(status: int, title: str, message: str, *, hint: str = "") -> Response:
     from .rendering import content_security_policy
 
     html = render_template("console/error.html", title=title, message=message, hint=hint, status=status,
@@ -75,7 +75,7 @@ def install(app: Flask) -> None:
     @app.errorhandler(404)
     def _no_route(exc: HTTPException):
         if _wants_html() and g.get("tenant_ctx") is not None:
-            return _error_page(404, "Not found", "There is no page at this address.")
+            return error_page(404, "Not found", "There is no page at this address.")
         return http_handler(exc)
 
 
@@ -87,7 +87,7 @@ def _page_error(exc: DomainError):
     if isinstance(exc, UnknownTenant):  # raised before the view: the host or a disabled plugin
         return _not_found_page(exc)
     titles = {401: "Sign in", 403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Not valid"}
-    return _error_page(exc.status, titles.get(exc.status, "Something went wrong"), exc.message)
+    return error_page(exc.status, titles.get(exc.status, "Something went wrong"), exc.message)
 
 
 def _not_found_page(exc: UnknownTenant) -> Response:
@@ -95,7 +95,7 @@ def _not_found_page(exc: UnknownTenant) -> Response:
         base = current_app.extensions["guidepath"].config.base_domain
         port = urlsplit(f"//{request.host}").port
         port = f":{port}" if port else ""
-        return _error_page(404, "No account here",
+        return error_page(404, "No account here",
                            "This address is not a guidepath account. Each account has its own address.",
                            hint=f"{request.scheme}://{{account}}.{base}{port}/")
-    return _error_page(404, "Not found", "There is no page at this address.")
+    return error_page(404, "Not found", "There is no page at this address.")

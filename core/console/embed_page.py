@@ -36,7 +36,7 @@ from ..web.body import json_body
 from ..web.contract import documented, page
 from ..web.tenant import tenant_ctx
 from .access import signed_in_user
-from .blueprint import _error_page, bp
+from .blueprint import error_page, bp
 from .rendering import render_page
 
 #: The plugin whose settings hold the allowed origins (looked up by name: the
@@ -64,7 +64,7 @@ def _loopback(host: str) -> bool:
 
 
 def _refused():
-    return _error_page(403, "Embedding is off",
+    return error_page(403, "Embedding is off",
                        "This account's admins have not listed any site that may show the agent view. "
                        "An admin can add one in the settings of the agent_embed plugin.")
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, abort, redirect, request, send_from_directory
+from flask import Blueprint, abort, send_from_directory
 
-from guidepath.core.plugin_api import (Forbidden, Param, Unauthorized, current_principal, documented, page,
+from guidepath.core.plugin_api import (Param, console_page, current_principal, documented, page,
                                        render_page)
 
 bp = Blueprint("analytics_pages", __name__, template_folder="templates")
@@ -42,16 +41,9 @@ def asset_url(name: str) -> str | None:
 
 @bp.get("/admin/analytics")
 @page("Admin: the analytics dashboard (today's numbers live, date ranges, charts, CSV export)")
+@console_page("admin")
 def admin_page():
-    try:
-        principal = current_principal()
-    except Unauthorized:
-        return redirect(f"/signin?next={quote(request.path, safe='/')}")
-    if principal.get("kind") != "user":
-        raise Forbidden("console pages are for people signed in with a browser, not for API keys")
-    if principal.get("role") != "admin":
-        return render_page("analytics-forbidden.html", title="Not allowed", page_name="analytics-forbidden",
-                           principal=principal, status=403)
+    principal = current_principal()
     uplot = [asset_url(name) for name in UPLOT]
     return render_page("analytics-admin.html", title="Analytics", page_name="admin-analytics", principal=principal,
                        uplot_js=uplot[0], uplot_css=uplot[1], page_js=asset_url("analytics-admin.js"),

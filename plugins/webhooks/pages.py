@@ -11,11 +11,10 @@ page; an API key a 403.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, abort, redirect, request, send_from_directory
+from flask import Blueprint, abort, send_from_directory
 
-from guidepath.core.plugin_api import Forbidden, Unauthorized, current_principal, documented, page, render_page
+from guidepath.core.plugin_api import console_page, current_principal, documented, page, render_page
 
 bp = Blueprint("webhooks_pages", __name__, template_folder="templates")
 
@@ -25,17 +24,10 @@ ASSETS = {"webhooks-admin.js": "text/javascript"}
 
 @bp.get("/admin/webhooks")
 @page("Admin: webhook subscriptions and their delivery logs")
+@console_page("admin")
 def admin_page():
-    try:
-        principal = current_principal()
-    except Unauthorized:
-        return redirect(f"/signin?next={quote(request.path, safe='/')}")
-    if principal.get("kind") != "user":
-        raise Forbidden("console pages are for people signed in with a browser, not for API keys")
-    if principal.get("role") != "admin":
-        return render_page("webhooks-forbidden.html", title="Not allowed", page_name="webhooks-forbidden",
-                           principal=principal, status=403)
-    return render_page("webhooks-admin.html", title="Webhooks", page_name="admin-webhooks", principal=principal)
+    return render_page("webhooks-admin.html", title="Webhooks", page_name="admin-webhooks",
+                       principal=current_principal())
 
 
 @bp.get("/webhooks/assets/<path:name>")
