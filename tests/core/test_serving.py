@@ -27,7 +27,7 @@ from guidepath.core.testing.tansu import free_port
 from simple_websocket import ConnectionClosed
 
 pytestmark = [
-    pytest.mark.postgres, pytest.mark.redis, pytest.mark.kafka,
+    pytest.mark.postgres, pytest.mark.redis,
     pytest.mark.parametrize("guidepath_backend", ["server"], indirect=True),
 ]
 
@@ -100,9 +100,12 @@ def start_node(guidepath_kernel, tenant_factory, tmp_path) -> Iterator:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUIDEPATH_")}
     env.update({
         "GUIDEPATH_DATA_DIR": str(config.data_dir), "GUIDEPATH_DATABASE_URL": config.database_url,
-        "GUIDEPATH_REDIS_URL": config.redis_url, "GUIDEPATH_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
+        # No Kafka: the node's workers would join the test session's dispatch consumer
+        # group, and a member that leaves untidily stalls the group's next rebalance
+        # (Tansu waits out the member's poll interval) — every later event test of the
+        # session would wait with it. Serving needs PostgreSQL and Redis, not the bus.
+        "GUIDEPATH_REDIS_URL": config.redis_url,
         "GUIDEPATH_MASTER_KEY": config.master_key, "GUIDEPATH_BASE_DOMAIN": config.base_domain,
-        "GUIDEPATH_KAFKA_SESSION_TIMEOUT_MS": str(config.kafka_session_timeout_ms),
         "PYTHONUNBUFFERED": "1",
     })
     nodes: list[Node] = []
