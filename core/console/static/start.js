@@ -132,14 +132,18 @@ socket.on("*", (event) => {
     joined();
   }
 });
-// After a gap in the socket, ask the session itself.
-socket.onReconnect(async () => {
-  if (!current) return;
+// Ask the session itself after a gap in the socket, and every few seconds while
+// waiting: events reach sockets at most once, and a page waiting for one customer
+// must not wait forever for an event that was lost or is late.
+async function checkJoined() {
+  if (!current || document.body.dataset.joined === "true") return;
   try {
     const session = await api("GET", `/api/v1/sessions/${encodeURIComponent(current.session.id)}`);
     if (session.state !== "created") joined();
-  } catch { /* the next event will tell */ }
-});
+  } catch { /* the next event or check will tell */ }
+}
+socket.onReconnect(checkJoined);
+setInterval(checkJoined, 5000);
 
 search();
 document.body.dataset.ready = "true";
