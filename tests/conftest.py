@@ -76,3 +76,15 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+BROWSER_RERUNS = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One more try for a browser test that fails (pytest-rerunfailures): pages wait on
+    real sockets, a real event bus and real Chromium on a shared machine. A test that
+    fails twice still fails, and the run reports each rerun ("R" and the summary)."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None and item.get_closest_marker("flaky") is None:
+            item.add_marker(pytest.mark.flaky(reruns=BROWSER_RERUNS, reruns_delay=1))
